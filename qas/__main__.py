@@ -1,0 +1,3 @@
+from qas.cli import main
+
+main()

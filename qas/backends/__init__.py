@@ -1,0 +1,1 @@
+"""Simulator backends: a batched differentiable torch statevector for training, qsim for scoring."""

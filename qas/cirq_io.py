@@ -1,0 +1,196 @@
+"""``CircuitDAG`` <-> ``cirq.Circuit`` and -> OpenQASM 2.0.
+
+Trainable parameters become sympy symbols ``theta_0, theta_1, ...`` (in the DAG's canonical
+parameter order) and data features become ``x_0, x_1, ...``; pass ``params`` and/or
+``features`` to get resolved angles instead. Qubit ``i`` is ``cirq.LineQubit(i)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+import numpy as np
+
+from qas.circuit import CircuitDAG, Gate
+from qas.errors import CircuitError
+
+_PARAM = re.compile(r"^theta_(\d+)$")
+_FEATURE = re.compile(r"^x_(\d+)$")
+
+
+def param_symbols(n: int) -> list[Any]:
+    import sympy
+
+    return [sympy.Symbol(f"theta_{k}") for k in range(n)]
+
+
+def feature_symbols(n: int) -> list[Any]:
+    import sympy
+
+    return [sympy.Symbol(f"x_{k}") for k in range(n)]
+
+
+def gate_angles(
+    dag: CircuitDAG,
+    params: Sequence[float] | np.ndarray | None = None,
+    features: Sequence[float] | np.ndarray | None = None,
+) -> list[tuple[Any, ...]]:
+    """The angles of every gate: numbers where given, sympy symbols otherwise."""
+    if params is not None and len(params) != dag.num_params:
+        raise CircuitError(f"circuit has {dag.num_params} trainable parameters, got {len(params)} values")
+    if features is not None and len(features) < dag.num_features:
+        raise CircuitError(f"circuit reads {dag.num_features} features, got {len(features)} values")
+    thetas = param_symbols(dag.num_params) if params is None else [float(p) for p in params]
+    xs = feature_symbols(dag.num_features) if features is None else [float(x) for x in features]
+    out: list[tuple[Any, ...]] = []
+    for g, sl in zip(dag.gates, dag.param_slices()):
+        if g.role == "fixed":
+            out.append(g.angles)
+        elif g.role == "trainable":
+            out.append(tuple(thetas[sl]))
+        elif g.role == "feature":
+            out.append((xs[g.feature],))
+        else:
+            out.append(())
+    return out
+
+
+def to_cirq(
+    dag: CircuitDAG,
+    params: Sequence[float] | np.ndarray | None = None,
+    features: Sequence[float] | np.ndarray | None = None,
+) -> Any:
+    """The ``cirq.Circuit`` of ``dag`` (symbolic unless ``params``/``features`` are given)."""
+    import cirq
+
+    qubits = cirq.LineQubit.range(dag.num_qubits)
+    ops = [
+        g.spec.cirq_gate(angles).on(*(qubits[q] for q in g.qubits))
+        for g, angles in zip(dag.gates, gate_angles(dag, params, features))
+    ]
+    return cirq.Circuit(ops, strategy=cirq.InsertStrategy.EARLIEST)
+
+
+def resolver(
+    dag: CircuitDAG,
+    params: Sequence[float] | np.ndarray | None = None,
+    features: Sequence[float] | np.ndarray | None = None,
+) -> Any:
+    """A ``cirq.ParamResolver`` binding the symbols of :func:`to_cirq`."""
+    import cirq
+
+    values: dict[str, float] = {}
+    if params is not None:
+        values.update({f"theta_{k}": float(v) for k, v in enumerate(params)})
+    if features is not None:
+        values.update({f"x_{k}": float(v) for k, v in enumerate(features)})
+    return cirq.ParamResolver(values)
+
+
+def to_qasm(
+    dag: CircuitDAG,
+    params: Sequence[float] | np.ndarray | None = None,
+    features: Sequence[float] | np.ndarray | None = None,
+) -> str:
+    """OpenQASM 2.0 text, through Cirq. QASM 2.0 has no free parameters, so every trainable
+    parameter and feature the circuit uses must be given."""
+    import cirq
+
+    if dag.num_params and params is None:
+        raise CircuitError(f"OpenQASM 2.0 needs numeric angles: pass the {dag.num_params} trained parameters")
+    if dag.num_features and features is None:
+        raise CircuitError(f"OpenQASM 2.0 needs numeric angles: pass the {dag.num_features} input features")
+    return cirq.qasm(to_cirq(dag, params, features))
+
+
+# -- from Cirq ------------------------------------------------------------------------------
+def from_cirq(circuit: Any, num_qubits: int | None = None) -> CircuitDAG:
+    """Read a ``cirq.Circuit`` made of qas's gate alphabet back into a ``CircuitDAG``.
+
+    Symbols ``x_<i>`` are features; any other symbol is a trainable parameter; numbers are
+    fixed angles. A Cirq circuit does not know its idle qubits, so pass ``num_qubits`` when
+    the last wires may be empty; ``from_cirq(to_cirq(dag), dag.num_qubits) == dag``.
+    """
+    import cirq
+
+    qubits = sorted(circuit.all_qubits())
+    index = {q: (q.x if isinstance(q, cirq.LineQubit) else i) for i, q in enumerate(qubits)}
+    if not all(isinstance(q, cirq.LineQubit) for q in qubits):
+        index = {q: i for i, q in enumerate(qubits)}
+    inferred = max(index.values(), default=-1) + 1
+    gates = []
+    for op in circuit.all_operations():
+        kind, angles = _identify(op.gate)
+        gates.append(_make_gate(kind, tuple(index[q] for q in op.qubits), angles))
+    if num_qubits is not None:
+        if num_qubits < inferred:
+            raise CircuitError(f"the circuit uses {inferred} qubits, more than num_qubits={num_qubits}")
+        inferred = num_qubits
+    return CircuitDAG(max(inferred, 1), gates)
+
+
+def _identify(gate: Any) -> tuple[str, tuple[Any, ...]]:
+    import cirq
+
+    for name, const in (("X", cirq.X), ("Y", cirq.Y), ("Z", cirq.Z), ("H", cirq.H), ("S", cirq.S),
+                        ("T", cirq.T), ("CNOT", cirq.CNOT), ("CZ", cirq.CZ), ("SWAP", cirq.SWAP)):
+        if gate == const:
+            return name, ()
+    if isinstance(gate, cirq.Rx):
+        return "RX", (gate._rads,)
+    if isinstance(gate, cirq.Ry):
+        return "RY", (gate._rads,)
+    if isinstance(gate, cirq.Rz):
+        return "RZ", (gate._rads,)
+    if isinstance(gate, cirq.ZZPowGate) and gate.global_shift == -0.5:
+        return "RZZ", (gate.exponent * math.pi,)
+    if isinstance(gate, cirq.PhasedXZGate):
+        return "U3", _u3_angles(gate)
+    if isinstance(gate, cirq.ControlledGate) and gate.num_controls() == 1:
+        sub, angles = _identify(gate.sub_gate)
+        if sub in ("RX", "RY", "RZ", "U3"):
+            return "C" + sub, angles
+    raise CircuitError(f"gate {gate!r} is not in the qas gate alphabet")
+
+
+def _u3_angles(gate: Any) -> tuple[Any, ...]:
+    """Invert the U3 -> PhasedXZ map of :mod:`qas.gates`."""
+    x, z, a = gate.x_exponent, gate.z_exponent, gate.axis_phase_exponent
+    syms = sorted(
+        set().union(*(getattr(e, "free_symbols", set()) for e in (x, z, a))), key=_symbol_order
+    )
+    if syms:
+        if len(syms) != 3:
+            raise CircuitError(f"a symbolic U3 needs three symbols, got {syms}")
+        return tuple(syms)
+    lam = (0.5 - float(a)) * math.pi
+    return (float(x) * math.pi, float(z) * math.pi - lam, lam)
+
+
+def _snap(angle: float) -> float:
+    """Undo the rounding of the radians -> half-turns -> radians trip of U3 and RZZ.
+
+    Fixed angles with up to 12 decimals come back exactly; others within 1e-12.
+    """
+    return round(angle, 12) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _symbol_order(sym: Any) -> tuple:
+    m = _PARAM.match(sym.name) or _FEATURE.match(sym.name)
+    return (sym.name[0], int(m.group(1))) if m else (sym.name, 0)
+
+
+def _make_gate(kind: str, qubits: tuple[int, ...], angles: tuple[Any, ...]) -> Gate:
+    if not angles:
+        return Gate(kind, qubits)
+    symbolic = [getattr(a, "free_symbols", None) for a in angles]
+    if not any(symbolic):
+        return Gate(kind, qubits, "fixed", tuple(_snap(float(a)) for a in angles))
+    names = [next(iter(s)).name for s in symbolic if s]
+    if len(angles) == 1 and (m := _FEATURE.match(names[0])):
+        return Gate(kind, qubits, "feature", feature=int(m.group(1)))
+    if any(_FEATURE.match(n) for n in names):
+        raise CircuitError(f"{kind} on {qubits}: only one-angle gates can encode a feature")
+    return Gate(kind, qubits, "trainable")

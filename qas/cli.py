@@ -1,0 +1,78 @@
+"""The ``qas`` command line: a thin layer that parses arguments and calls the library.
+
+Every user error is a :class:`qas.errors.QasError`; :func:`main` prints its message and
+exits with status 2, the same status click uses for bad options.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from qas.console import err_console, out_console, progress_bar
+from qas.errors import QasError
+
+app = typer.Typer(
+    name="qas",
+    help="Quantum architecture search: find a good circuit for a task, fast.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+space_app = typer.Typer(help="Inspect search spaces and sample circuit pools.", no_args_is_help=True)
+app.add_typer(space_app, name="space")
+
+
+@space_app.command("list")
+def space_list() -> None:
+    """List the built-in search spaces."""
+    from rich.table import Table
+
+    from search_spaces import SPACES
+
+    table = Table("name", "qubits", "gates", "depth", "encoding", "alphabet", title="built-in search spaces")
+    for name in SPACES:
+        s = SPACES.get(name)()
+        enc = f"{s.encoding.num_features} features" if s.encoding else "-"
+        gates = str(s.min_gates) if s.min_gates == s.max_gates else f"{s.min_gates}-{s.max_gates}"
+        table.add_row(name, str(s.num_qubits), gates, str(s.max_depth or "-"), enc, " ".join(s.gates))
+    out_console.print(table)
+
+
+@space_app.command("sample")
+def space_sample(
+    space: str = typer.Option(..., "--space", "-s", help="Built-in space name or a TOML spec file."),
+    n: int = typer.Option(10, "-n", min=1, help="Number of distinct circuits."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same circuits."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write a JSONL pool here instead of printing."),
+    fmt: str = typer.Option("json", "--format", help="Printed form when no --out: json or text."),
+) -> None:
+    """Sample distinct (canonically deduplicated) circuits from a space."""
+    import time
+
+    from search_spaces import load_space, sample_pool, write_pool
+
+    spec = load_space(space)
+    if fmt not in ("json", "text"):
+        raise QasError(f"unknown --format {fmt!r}; choose json or text")
+    if out is None:
+        for dag in sample_pool(spec, n, seed=seed):
+            print(dag.to_json() if fmt == "json" else str(dag))
+        return
+    t0 = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"sampling {spec.name}", total=n)
+        count = write_pool(out, sample_pool(spec, n, seed=seed, on_progress=lambda k: bar.update(task, completed=k)))
+    err_console.print(f"wrote {count} distinct circuits of {spec.name} to {out} in {time.perf_counter() - t0:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn our errors into a clear message and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except QasError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

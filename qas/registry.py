@@ -1,0 +1,80 @@
+"""One typed registry per extension point (gates, spaces, tasks, agents, ...).
+
+Names given as strings resolve here and only here: case and ``-``/``_`` are normalised, a
+collision raises, and an unknown name lists the valid choices.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Generic, Iterator, TypeVar
+
+from qas.errors import UnknownNameError
+
+T = TypeVar("T")
+
+
+def normalize_name(name: str) -> str:
+    """``"Fashion_MNIST"`` and ``"fashion-mnist"`` are the same name."""
+    return name.strip().lower().replace("_", "-")
+
+
+class Registry(Generic[T]):
+    """A name -> object mapping with a decorator to fill it.
+
+    >>> animals = Registry("animal")
+    >>> @animals.register("cat")
+    ... class Cat: ...
+    >>> animals.get("CAT") is Cat
+    True
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._items: dict[str, T] = {}
+        self._aliases: dict[str, str] = {}
+
+    def add(self, name: str, obj: T, *, aliases: tuple[str, ...] = ()) -> T:
+        key = normalize_name(name)
+        for k in (key, *map(normalize_name, aliases)):
+            if k in self._items or k in self._aliases:
+                raise ValueError(f"{self.what} {k!r} is registered twice")
+        self._items[key] = obj
+        for alias in aliases:
+            self._aliases[normalize_name(alias)] = key
+        return obj
+
+    def register(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[T], T]:
+        def deco(obj: T) -> T:
+            return self.add(name, obj, aliases=aliases)
+
+        return deco
+
+    def canonical(self, name: str) -> str:
+        """The registered spelling of ``name``; raises :class:`UnknownNameError`."""
+        key = normalize_name(name)
+        key = self._aliases.get(key, key)
+        if key not in self._items:
+            choices = ", ".join(self.names())
+            raise UnknownNameError(f"unknown {self.what} {name!r}; choose one of: {choices}")
+        return key
+
+    def get(self, name: str) -> T:
+        return self._items[self.canonical(name)]
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = normalize_name(name)
+        return key in self._items or key in self._aliases
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.what!r}, names={self.names()!r})"

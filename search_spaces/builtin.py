@@ -1,0 +1,47 @@
+"""The built-in spaces, one factory each, registered by name."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from qas.registry import Registry
+from search_spaces.spec import AngleEncoding, SearchSpace
+
+SPACES: Registry[Callable[[], SearchSpace]] = Registry("search space")
+
+PAPER_GATES = ("X", "Y", "Z", "H", "RX", "RY", "RZ", "CNOT", "CZ", "U3", "SWAP")
+QML_GATES = ("RX", "RY", "RZ", "U3", "CNOT", "CZ", "CRX", "CRY", "CRZ", "CU3", "RZZ")
+
+
+@SPACES.register("paper-4q")
+def paper_4q() -> SearchSpace:
+    return SearchSpace(
+        "paper-4q", 4, PAPER_GATES, min_gates=10, max_gates=10, max_depth=5,
+        description="Sun et al. 2024: 4 qubits, 10 gates, depth <= 5, 11 gate kinds",
+    )
+
+
+@SPACES.register("paper-8q")
+def paper_8q() -> SearchSpace:
+    return SearchSpace(
+        "paper-8q", 8, PAPER_GATES, min_gates=20, max_gates=20, max_depth=10,
+        description="Sun et al. 2024's alphabet on 8 qubits: 20 gates, depth <= 10",
+    )
+
+
+@SPACES.register("qml-4q")
+def qml_4q() -> SearchSpace:
+    return SearchSpace(
+        "qml-4q", 4, QML_GATES, min_gates=4, max_gates=24, max_depth=12,
+        encoding=AngleEncoding(16, ("RY", "RZ", "RX", "RY")),
+        description="4x4 pooled image features angle-encoded (RY,RZ,RX,RY), then a trainable ansatz",
+    )
+
+
+@SPACES.register("qml-10q")
+def qml_10q() -> SearchSpace:
+    return SearchSpace(
+        "qml-10q", 10, QML_GATES, min_gates=10, max_gates=40, max_depth=12,
+        encoding=AngleEncoding(36, ("RY", "RZ", "RX", "RY")),
+        description="6x6 pooled image features on 10 qubits (RY,RZ,RX,RY layers), then a trainable ansatz",
+    )

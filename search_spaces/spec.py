@@ -1,0 +1,231 @@
+"""``SearchSpace``: which circuits may exist.
+
+A space fixes the qubit count, the gate alphabet, bounds on the number of gates and on the
+depth of the searchable part (the *ansatz*), an optional coupling map for two-qubit gates,
+and, for classification spaces, a fixed data-encoding layer placed before the ansatz.
+Specs are plain frozen values; user specs load from TOML (:func:`load_space`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+from qas.circuit import CircuitDAG, Gate
+from qas.errors import CircuitError, SpaceError, UnknownNameError
+from qas.gates import GATES
+
+
+@dataclass(frozen=True)
+class AngleEncoding:
+    """Features as rotation angles, layer by layer: layer ``l`` applies ``rotations[l]`` to
+    qubits 0..n-1 with the next ``n`` features, until ``num_features`` are placed.
+
+    With 4 qubits, 16 features and ``("RY", "RZ", "RX", "RY")`` this is QuantumNAS's
+    ``4x4_ryzxy`` encoder.
+    """
+
+    num_features: int
+    rotations: tuple[str, ...] = ("RY", "RZ", "RX", "RY")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rotations", tuple(GATES.get(r).name for r in self.rotations))
+        for r in self.rotations:
+            if GATES.get(r).num_qubits != 1 or GATES.get(r).num_angles != 1:
+                raise SpaceError(f"encoding rotation {r} must be a one-qubit, one-angle gate")
+        if self.num_features < 1:
+            raise SpaceError("an encoding needs at least one feature")
+
+    def gates(self, num_qubits: int) -> tuple[Gate, ...]:
+        layers = -(-self.num_features // num_qubits)
+        if layers > len(self.rotations):
+            raise SpaceError(
+                f"{self.num_features} features on {num_qubits} qubits need {layers} rotation "
+                f"layers, but only {len(self.rotations)} rotations are given"
+            )
+        return tuple(
+            Gate(self.rotations[f // num_qubits], (f % num_qubits,), "feature", feature=f)
+            for f in range(self.num_features)
+        )
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A space of circuits. ``min_gates``/``max_gates``/``max_depth`` bound the ansatz."""
+
+    name: str
+    num_qubits: int
+    gates: tuple[str, ...]
+    min_gates: int
+    max_gates: int
+    max_depth: int | None = None
+    coupling: tuple[tuple[int, int], ...] | None = None
+    encoding: AngleEncoding | None = None
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            kinds = tuple(GATES.get(g).name for g in self.gates)
+        except UnknownNameError as exc:
+            raise SpaceError(f"space {self.name!r}: {exc}") from None
+        object.__setattr__(self, "gates", kinds)
+        if not kinds:
+            raise SpaceError(f"space {self.name!r}: the gate alphabet is empty")
+        if self.num_qubits < 1:
+            raise SpaceError(f"space {self.name!r}: num_qubits must be >= 1")
+        if not 0 <= self.min_gates <= self.max_gates:
+            raise SpaceError(f"space {self.name!r}: need 0 <= min_gates <= max_gates")
+        if self.max_depth is not None and self.max_depth < 1:
+            raise SpaceError(f"space {self.name!r}: max_depth must be >= 1")
+        if self.max_depth is not None and self.min_gates > self.max_depth * self.num_qubits:
+            raise SpaceError(f"space {self.name!r}: {self.min_gates} gates cannot fit in depth {self.max_depth}")
+        if self.coupling is not None:
+            pairs = tuple(sorted({tuple(sorted((int(a), int(b)))) for a, b in self.coupling}))
+            for a, b in pairs:
+                if a == b or not (0 <= a < self.num_qubits and 0 <= b < self.num_qubits):
+                    raise SpaceError(f"space {self.name!r}: bad coupling pair ({a}, {b})")
+            object.__setattr__(self, "coupling", pairs)
+        if self.num_qubits < 2 and any(GATES.get(k).num_qubits == 2 for k in kinds):
+            raise SpaceError(f"space {self.name!r}: two-qubit gates need at least 2 qubits")
+        if self.encoding is not None:
+            self.encoding.gates(self.num_qubits)  # raises if it does not fit
+
+    # -- structure ---------------------------------------------------------------------------
+    @property
+    def pairs(self) -> tuple[tuple[int, int], ...]:
+        """Allowed qubit pairs for two-qubit gates, both directions."""
+        base = self.coupling
+        if base is None:
+            base = tuple((a, b) for a in range(self.num_qubits) for b in range(a + 1, self.num_qubits))
+        return tuple(p for a, b in base for p in ((a, b), (b, a)))
+
+    def encoding_gates(self) -> tuple[Gate, ...]:
+        return self.encoding.gates(self.num_qubits) if self.encoding else ()
+
+    @property
+    def num_features(self) -> int:
+        return self.encoding.num_features if self.encoding else 0
+
+    def ansatz(self, dag: CircuitDAG) -> tuple[Gate, ...]:
+        """The searchable gates of ``dag`` (everything but the encoding), in canonical order."""
+        return tuple(g for g in dag.gates if g.role != "feature")
+
+    def build(self, ansatz: Iterable[Gate]) -> CircuitDAG:
+        """The circuit made of this space's encoding followed by ``ansatz``."""
+        return CircuitDAG(self.num_qubits, self.encoding_gates() + tuple(ansatz))
+
+    def problems(self, dag: CircuitDAG) -> list[str]:
+        """Why ``dag`` is not in this space (empty list if it is)."""
+        out = []
+        if dag.num_qubits != self.num_qubits:
+            return [f"circuit has {dag.num_qubits} qubits, space {self.name!r} has {self.num_qubits}"]
+        ansatz = self.ansatz(dag)
+        try:
+            if self.build(ansatz) != dag:
+                out.append("the data-encoding layer differs from the space's")
+        except CircuitError as exc:  # pragma: no cover - ansatz gates were valid in dag
+            out.append(str(exc))
+        if not self.min_gates <= len(ansatz) <= self.max_gates:
+            out.append(f"{len(ansatz)} gates, space allows {self.min_gates}..{self.max_gates}")
+        alphabet = set(self.gates)
+        allowed = set(self.pairs)
+        for g in ansatz:
+            if g.kind not in alphabet:
+                out.append(f"gate {g.kind} is not in the space's alphabet")
+            if len(g.qubits) == 2 and g.qubits not in allowed:
+                out.append(f"{g.kind} on {g.qubits} is not in the coupling map")
+        depth = ansatz_depth(self.num_qubits, ansatz)
+        if self.max_depth is not None and depth > self.max_depth:
+            out.append(f"depth {depth} exceeds max_depth {self.max_depth}")
+        return out
+
+    def contains(self, dag: CircuitDAG) -> bool:
+        return not self.problems(dag)
+
+    # -- identity ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["gates"] = list(self.gates)
+        d["coupling"] = None if self.coupling is None else [list(p) for p in self.coupling]
+        if self.encoding is not None:
+            d["encoding"] = {"num_features": self.encoding.num_features, "rotations": list(self.encoding.rotations)}
+        return d
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything that decides which circuits exist (not the name)."""
+        d = self.to_dict()
+        d.pop("name")
+        d.pop("description")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def ansatz_depth(num_qubits: int, gates: Iterable[Gate]) -> int:
+    front = [0] * num_qubits
+    for g in gates:
+        layer = 1 + max(front[q] for q in g.qubits)
+        for q in g.qubits:
+            front[q] = layer
+    return max(front, default=0)
+
+
+_FIELDS = {f.name for f in fields(SearchSpace)}
+
+
+def space_from_dict(d: dict[str, Any], *, name: str = "custom") -> SearchSpace:
+    """Build a space from a TOML-style table, with clear errors for unknown or missing keys."""
+    if not isinstance(d, dict):
+        raise SpaceError("a space spec must be a table")
+    d = dict(d.get("space", d))
+    unknown = set(d) - _FIELDS - {"num_gates"}
+    if unknown:
+        raise SpaceError(f"unknown space key(s) {sorted(unknown)}; valid keys: {sorted(_FIELDS | {'num_gates'})}")
+    d.setdefault("name", name)
+    if "num_gates" in d:
+        n = d.pop("num_gates")
+        d.setdefault("min_gates", n)
+        d.setdefault("max_gates", n)
+    missing = {"num_qubits", "gates", "min_gates", "max_gates"} - set(d)
+    if missing:
+        raise SpaceError(f"space spec is missing {sorted(missing)} (num_gates sets both bounds)")
+    enc = d.get("encoding")
+    try:
+        if enc is not None:
+            if not isinstance(enc, dict):
+                raise SpaceError("encoding must be a table with num_features and rotations")
+            d["encoding"] = AngleEncoding(int(enc["num_features"]), tuple(enc.get("rotations", ("RY", "RZ", "RX", "RY"))))
+        if d.get("coupling") is not None:
+            d["coupling"] = tuple(tuple(p) for p in d["coupling"])
+        d["gates"] = tuple(d["gates"])
+        for k in ("num_qubits", "min_gates", "max_gates"):
+            if isinstance(d[k], bool) or not isinstance(d[k], int):
+                raise SpaceError(f"{k} must be an integer, got {d[k]!r}")
+        return SearchSpace(**d)
+    except (TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, SpaceError):
+            raise
+        raise SpaceError(f"bad space spec: {exc}") from None
+
+
+def load_space(name_or_path: str | Path) -> SearchSpace:
+    """A built-in space by name, or a user space from a TOML file."""
+    from search_spaces.builtin import SPACES
+
+    text = str(name_or_path)
+    if text in SPACES:
+        return SPACES.get(text)()
+    path = Path(text)
+    if path.suffix.lower() == ".toml" or path.exists():
+        if not path.is_file():
+            raise SpaceError(f"space file {path} does not exist")
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SpaceError(f"{path}: not valid TOML: {exc}") from None
+        return space_from_dict(data, name=path.stem)
+    SPACES.get(text)  # raises UnknownNameError listing the built-in spaces
+    raise AssertionError("unreachable")
