@@ -69,6 +69,41 @@ def space_sample(
     err_console.print(f"wrote {count} distinct circuits of {spec.name} to {out} in {time.perf_counter() - t0:.1f} s")
 
 
+def _parse_splits(text: str) -> tuple[str, ...]:
+    splits = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in splits if s not in ("train", "val", "test")]
+    if bad:
+        raise QasError(f"unknown split(s) {bad}; choose from train, val, test")
+    return splits
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    task: str = typer.Option(..., "--task", "-t", help="Task name, e.g. fashion-2, vqe-h2, maxcut."),
+    circuit: str = typer.Option(..., "--circuit", "-c", help="Circuit JSON file, run dir, or an ansatz like u3cu3:4."),
+    variant: Optional[str] = typer.Option(None, "--variant", help="Task variant (e.g. fashion-4)."),
+    space: Optional[str] = typer.Option(None, "--space", help="Space whose encoding an ansatz spec uses."),
+    epochs: int = typer.Option(5, "--epochs", min=1),
+    batch_size: int = typer.Option(32, "--batch-size", min=1),
+    lr: float = typer.Option(0.05, "--lr"),
+    steps: int = typer.Option(300, "--steps", min=1, help="Steps for tasks without data."),
+    seed: int = typer.Option(0, "--seed"),
+    train_limit: Optional[int] = typer.Option(None, "--train-limit", help="Use at most this many training images."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder with the dataset's IDX files."),
+    splits: str = typer.Option("val,test", "--splits", help="Splits to score on qsim."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="SQLite result cache file."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Print the logistic-regression baseline."),
+) -> None:
+    """Train one circuit on a task and print its qsim scores."""
+    from qas.api import evaluate_circuit
+
+    evaluate_circuit(
+        task=task, circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
+        train={"epochs": epochs, "batch_size": batch_size, "lr": lr, "steps": steps, "seed": seed},
+        splits=_parse_splits(splits), cache=cache, baseline=baseline, console=out_console,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn our errors into a clear message and exit code 2."""
     try:

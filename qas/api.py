@@ -1,0 +1,78 @@
+"""The library API the CLI calls: one function per command, usable from Python too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from qas.records import EvaluationRecord
+
+
+def build_task(task: str, *, variant: str | None = None, data_dir: str | Path | None = None,
+               train_limit: int | None = None, **options: Any) -> Any:
+    from qas.tasks import make_task
+
+    return make_task(task, variant=variant, data_dir=None if data_dir is None else str(data_dir),
+                     train_limit=train_limit, **options)
+
+
+def default_space_for(task: Any) -> str | None:
+    return getattr(task, "default_space", None)
+
+
+def evaluate_circuit(
+    *,
+    task: str,
+    circuit: str | Path,
+    variant: str | None = None,
+    space: str | None = None,
+    data_dir: str | Path | None = None,
+    train_limit: int | None = None,
+    train: dict[str, Any] | None = None,
+    splits: Iterable[str] = ("val", "test"),
+    cache: str | Path | None = None,
+    baseline: bool = True,
+    console: Console | None = None,
+) -> EvaluationRecord:
+    """Train and score one circuit; print a table of its qsim metrics when given a console."""
+    from qas.cache import ResultCache
+    from qas.circuit_files import read_circuit
+    from qas.evaluation import evaluate
+    from qas.trainer import TrainConfig
+    from search_spaces import load_space
+
+    the_task = build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit)
+    space_name = space or default_space_for(the_task)
+    the_space = load_space(space_name) if space_name else None
+    dag = read_circuit(circuit, the_space)
+    config = TrainConfig.from_dict(train or {})
+    store = ResultCache(cache) if cache else None
+    record = evaluate(dag, the_task, config, splits=tuple(splits), cache=store)
+    if console is not None:
+        console.print(metrics_table(record, title=f"{task} {getattr(the_task, 'variant', '')}".strip()))
+        if baseline and hasattr(the_task, "data"):
+            from qas.tasks.baselines import logistic_regression_accuracy
+
+            lr = logistic_regression_accuracy(the_task.data)
+            console.print(
+                f"baseline: logistic regression on the same {the_task.num_features} features: "
+                f"val {lr['val_acc']:.1%}, test {lr['test_acc']:.1%}"
+            )
+    return record
+
+
+def metrics_table(record: EvaluationRecord, *, title: str = "") -> Table:
+    dag = record.dag
+    table = Table(title=f"{title}: {len(dag)} gates, depth {dag.depth}, {dag.num_params} parameters", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in sorted(record.metrics.items()):
+        text = f"{value:.4%}" if name.endswith(("accuracy", "score")) and "energy" not in name and 0 <= value <= 1 else f"{value:.6g}"
+        table.add_row(name, text)
+    table.add_row("train seconds (torch)", f"{record.train_seconds:.2f}")
+    table.add_row("score seconds (qsim)", f"{record.score_seconds:.2f}")
+    table.add_row("cached", "yes" if record.cached else "no")
+    return table

@@ -1,0 +1,140 @@
+"""Simulators behind one protocol: ``readout(dag, params, features, spec) -> np.ndarray``.
+
+- ``torch``: the batched statevector we train on (complex64);
+- ``qsim``: Google's qsim through ``qsimcirq``; every reported number comes from here. Z and
+  energy readouts go through :class:`~qas.backends.qsim_fast.QsimBatchExpectation`, which
+  translates a circuit structure once and only changes angles per input;
+- ``cirq``: ``cirq.Simulator`` in complex128, the slow independent reference.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import numpy as np
+
+from qas.circuit import CircuitDAG
+from qas.registry import Registry
+from qas.tasks.base import Readout
+
+
+class Simulator(Protocol):
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        """``(B, ...)`` readout for ``B`` feature rows (``B = 1`` without features)."""
+
+
+SIMULATORS: Registry[type] = Registry("simulator")
+
+
+@SIMULATORS.register("torch")
+class TorchSimulator:
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        from qas.backends.torch_sv import torch_readout
+
+        return torch_readout(dag, params, features, spec)
+
+
+def pauli_sum(hamiltonian: tuple[tuple[float, str], ...], qubits: list[Any]) -> Any:
+    import cirq
+
+    terms = []
+    for coeff, word in hamiltonian:
+        ops = {q: getattr(cirq, letter) for q, letter in zip(qubits, word) if letter != "I"}
+        terms.append(cirq.PauliString(ops, coefficient=coeff))
+    return cirq.PauliSum.from_pauli_strings(terms)
+
+
+def observables(spec: Readout, num_qubits: int) -> list[Any]:
+    import cirq
+
+    qubits = cirq.LineQubit.range(num_qubits)
+    if spec.kind == "z":
+        return [cirq.PauliString({q: cirq.Z}) for q in qubits]
+    if spec.kind == "energy":
+        return [pauli_sum(spec.hamiltonian, qubits)]
+    raise ValueError(f"readout {spec.kind!r} has no observables")
+
+
+def _values(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+    """One row of symbol values per input: ``theta_0..theta_{P-1}, x_0..x_{F-1}``."""
+    params = np.asarray(params, dtype=np.float64)
+    if features is None:
+        return params[None, :]
+    feats = np.asarray(features, dtype=np.float64)[:, : dag.num_features]
+    return np.concatenate([np.broadcast_to(params, (len(feats), len(params))), feats], 1)
+
+
+@SIMULATORS.register("qsim")
+class QsimSimulator:
+    """qsim scoring; compiled programs are kept per (circuit, readout) for reuse across splits."""
+
+    def __init__(self, *, num_threads: int = 1, cache_size: int = 8) -> None:
+        self.num_threads = num_threads
+        self._programs: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _program(self, dag: CircuitDAG, spec: Readout) -> Any:
+        from qas.backends.qsim_fast import QsimBatchExpectation
+        from qas.cirq_io import feature_symbols, param_symbols, to_cirq
+
+        key = (dag, spec)
+        if key not in self._programs:
+            symbols = param_symbols(dag.num_params) + feature_symbols(dag.num_features)
+            self._programs[key] = QsimBatchExpectation(
+                to_cirq(dag), symbols, observables(spec, dag.num_qubits), num_threads=self.num_threads
+            )
+            if len(self._programs) > self._cache_size:
+                self._programs.popitem(last=False)
+        self._programs.move_to_end(key)
+        return self._programs[key]
+
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        if spec.kind == "state":
+            return _states(dag, params, features, _qsim_state)
+        out = self._program(dag, spec)(_values(dag, params, features))
+        return out[:, 0] if spec.kind == "energy" else out
+
+
+@SIMULATORS.register("cirq")
+class CirqSimulator:
+    """``cirq.Simulator`` in complex128: slow, independent, for cross-checks."""
+
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        from qas.tasks.base import pauli_matrix
+
+        states = _states(dag, params, features, _cirq_state)
+        if spec.kind == "state":
+            return states
+        probs = np.abs(states) ** 2
+        if spec.kind == "z":
+            from qas.backends.torch_sv import z_signs
+
+            return probs @ z_signs(dag.num_qubits).numpy().astype(np.float64)
+        h = pauli_matrix(spec.hamiltonian, dag.num_qubits)
+        return np.einsum("bi,bi->b", states.conj(), states @ h.T).real
+
+
+def _states(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, fn: Any) -> np.ndarray:
+    from qas.cirq_io import to_cirq
+
+    rows = [None] if features is None else list(features)
+    return np.stack([fn(to_cirq(dag, params, None if f is None else f[: dag.num_features]), dag.num_qubits) for f in rows])
+
+
+def _qsim_state(circuit: Any, n: int) -> np.ndarray:
+    import cirq
+    import qsimcirq
+
+    res = qsimcirq.QSimSimulator().simulate(circuit, qubit_order=cirq.LineQubit.range(n))
+    return np.asarray(res.final_state_vector, dtype=np.complex128)
+
+
+def _cirq_state(circuit: Any, n: int) -> np.ndarray:
+    import cirq
+
+    return cirq.final_state_vector(circuit, qubit_order=cirq.LineQubit.range(n), dtype=np.complex128)
+
+
+def get_simulator(name: str, **options: Any) -> Simulator:
+    return SIMULATORS.get(name)(**options)

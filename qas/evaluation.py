@@ -1,0 +1,98 @@
+"""Turn a circuit plus a task into a trustworthy score: train on torch, score on qsim.
+
+:func:`evaluate` is the one entry point search, the CLI and experiments use. Results are
+cached by (canonical circuit, task config, training config incl. seed), so a circuit is never
+trained twice for the same setting; asking a cached result for more splits (e.g. ``test``)
+scores the stored parameters without retraining.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Iterable
+
+import numpy as np
+
+from qas.backends.simulators import Simulator, get_simulator
+from qas.cache import ResultCache, cache_key
+from qas.circuit import CircuitDAG
+from qas.records import EvaluationRecord
+from qas.tasks.base import Split, Task
+from qas.trainer import TrainConfig, check_compatible, train
+
+_DEFAULT_SIM: dict[str, Simulator] = {}
+
+
+def score(dag: CircuitDAG, task: Task, params: np.ndarray, split: Split = "val",
+          simulator: str | Simulator = "qsim") -> dict[str, float]:
+    """Metrics of fixed parameters on one split, computed on ``simulator`` (qsim by default)."""
+    sim = _simulator(simulator)
+    batch = task.split(split)
+    out = sim.readout(dag, params, batch.features, task.readout)
+    return task.metrics(out, batch)
+
+
+def _simulator(sim: str | Simulator) -> Simulator:
+    if not isinstance(sim, str):
+        return sim
+    if sim not in _DEFAULT_SIM:
+        _DEFAULT_SIM[sim] = get_simulator(sim)
+    return _DEFAULT_SIM[sim]
+
+
+def evaluate(
+    dag: CircuitDAG,
+    task: Task,
+    config: TrainConfig = TrainConfig(),
+    *,
+    splits: Iterable[Split] = ("val",),
+    cache: ResultCache | None = None,
+    simulator: str | Simulator = "qsim",
+) -> EvaluationRecord:
+    """Train ``dag`` on ``task`` (or reuse the cached result) and score it on qsim."""
+    check_compatible(dag, task)
+    splits = tuple(dict.fromkeys(("val", *splits)))
+    key = cache_key(dag.key, task.name, task.fingerprint, config.fingerprint)
+    record = cache.get(key) if cache is not None else None
+    if record is not None:
+        missing = [s for s in splits if f"{s}_score" not in record.metrics and (s == "val" or task.has_data)]
+        if not missing:
+            return dataclasses.replace(record, cached=True)
+        t0 = time.perf_counter()
+        extra = _score_splits(dag, task, record.param_array, missing, simulator)
+        record = record.with_metrics(extra, score_seconds=record.score_seconds + time.perf_counter() - t0)
+        cache.put(key, record)
+        return dataclasses.replace(record, cached=True)
+
+    result = train(dag, task, config)
+    t0 = time.perf_counter()
+    metrics = _score_splits(dag, task, result.params, splits, simulator)
+    metrics["torch_val_score"] = result.val_score
+    metrics["train_steps"] = float(result.steps)
+    record = EvaluationRecord(
+        circuit_key=dag.key,
+        circuit_json=dag.to_json(),
+        task=task.name,
+        task_config=task.config(),
+        train_config=dataclasses.asdict(config),
+        params=tuple(float(p) for p in result.params),
+        score=metrics["val_score"],
+        metrics=metrics,
+        train_seconds=result.seconds,
+        score_seconds=time.perf_counter() - t0,
+    )
+    if cache is not None:
+        cache.put(key, record)
+    return record
+
+
+def _score_splits(dag: CircuitDAG, task: Task, params: np.ndarray, splits: Iterable[Split],
+                  simulator: str | Simulator) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for split in splits:
+        if split != "val" and not task.has_data:
+            continue  # without data every split is the same circuit
+        for name, value in score(dag, task, params, split, simulator).items():
+            out[f"{split}_{name}"] = value
+    return out

@@ -1,0 +1,140 @@
+"""Image classification tasks under the QuantumNAS protocol (DESIGN.md §4).
+
+Pooled pixel features are angle-encoded by the search space's encoding layer; the readout is
+``<Z>`` on every qubit, summed over contiguous groups of ``num_qubits // k`` qubits into ``k``
+class logits (as TorchQuantum does for MNIST-2: ``(q0+q1, q2+q3)``). There is no classical
+hidden layer: the only classical number is a fixed ``logit_scale``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Iterator
+
+import numpy as np
+
+from qas.tasks.base import TASKS, Batch, Readout, Split, Task
+
+#: variant -> (dataset, classes, pooled side, qubits)
+VARIANTS: dict[str, tuple[str, tuple[int, ...], int, int]] = {
+    "fashion-2": ("fashion-mnist", (3, 6), 4, 4),
+    "fashion-4": ("fashion-mnist", (0, 1, 2, 3), 4, 4),
+    "fashion-10": ("fashion-mnist", tuple(range(10)), 6, 10),
+    "mnist-2": ("mnist", (3, 6), 4, 4),
+    "mnist-4": ("mnist", (0, 1, 2, 3), 4, 4),
+    "mnist-10": ("mnist", tuple(range(10)), 6, 10),
+}
+
+
+class ImageClassification(Task):
+    """Classify pooled MNIST-style images with ``<Z>`` readout."""
+
+    name = "classification"
+    score_name = "accuracy"
+
+    def __init__(
+        self,
+        *,
+        variant: str = "fashion-2",
+        data_dir: str | None = None,
+        train_limit: int | None = None,
+        val_limit: int | None = None,
+        test_limit: int | None = None,
+        logit_scale: float = 1.0,
+        split_seed: int = 0,
+    ) -> None:
+        from qas.errors import UnknownNameError
+
+        if variant not in VARIANTS:
+            raise UnknownNameError(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+        self.variant = variant
+        self.dataset, self.classes, self.pool, self.num_qubits = VARIANTS[variant]
+        self.num_features = self.pool * self.pool
+        self.data_dir = data_dir
+        self.train_limit = train_limit
+        self.val_limit = val_limit
+        self.test_limit = test_limit
+        self.logit_scale = float(logit_scale)
+        self.split_seed = split_seed
+        self.readout = Readout("z")
+        k = len(self.classes)
+        group = max(1, self.num_qubits // k)
+        self._groups = [list(range(c * group, (c + 1) * group)) for c in range(k)]
+
+    @property
+    def default_space(self) -> str:
+        return "qml-4q" if self.num_qubits == 4 else "qml-10q"
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "train_limit": self.train_limit,
+            "val_limit": self.val_limit,
+            "test_limit": self.test_limit,
+            "logit_scale": self.logit_scale,
+            "split_seed": self.split_seed,
+        }
+
+    @cached_property
+    def data(self) -> Any:
+        from qas.tasks.datasets import load_classification
+
+        data = load_classification(
+            self.dataset, self.classes, pool=self.pool, data_dir=self.data_dir,
+            seed=self.split_seed, train_limit=self.train_limit, test_limit=self.test_limit,
+        )
+        return data
+
+    def split(self, split: Split) -> Batch:
+        d = self.data
+        x, y = {"train": (d.x_train, d.y_train), "val": (d.x_val, d.y_val), "test": (d.x_test, d.y_test)}[split]
+        if split == "val" and self.val_limit is not None and len(x) > self.val_limit:
+            idx = np.random.default_rng(self.split_seed + 1).permutation(len(x))[: self.val_limit]
+            x, y = x[np.sort(idx)], y[np.sort(idx)]
+        return Batch(np.array(x, dtype=np.float32), np.array(y, dtype=np.int64))
+
+    def batches(self, split: Split, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
+        whole = self.split(split)
+        order = rng.permutation(len(whole.targets)) if rng is not None else np.arange(len(whole.targets))
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            yield Batch(whole.features[idx], whole.targets[idx])
+
+    # -- readout -> logits ---------------------------------------------------------------------
+    def logits(self, z: Any) -> Any:
+        """``(B, num_qubits)`` Z expectations -> ``(B, k)`` logits (torch or numpy)."""
+        cols = [z[:, g].sum(1) for g in self._groups]
+        if isinstance(z, np.ndarray):
+            return self.logit_scale * np.stack(cols, 1)
+        import torch
+
+        return self.logit_scale * torch.stack(cols, 1)
+
+    def loss(self, outputs: Any, batch: Batch) -> Any:
+        import torch
+        import torch.nn.functional as F
+
+        return F.cross_entropy(self.logits(outputs), torch.as_tensor(batch.targets))
+
+    def metrics(self, outputs: np.ndarray, batch: Batch) -> dict[str, float]:
+        logits = self.logits(np.asarray(outputs, dtype=np.float64))
+        logits = logits - logits.max(1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        y = batch.targets
+        acc = float((logits.argmax(1) == y).mean())
+        return {"accuracy": acc, "loss": float(-logp[np.arange(len(y)), y].mean()), "n": float(len(y)), "score": acc}
+
+
+def _preset(variant: str):
+    def make(**options: Any) -> ImageClassification:
+        options.setdefault("variant", variant)
+        return ImageClassification(**options)
+
+    make.__doc__ = f"{variant}: {VARIANTS[variant][0]} classes {VARIANTS[variant][1]}"
+    return make
+
+
+TASKS.add("fashionmnist", _preset("fashion-2"), aliases=("fashion-mnist",))
+TASKS.add("mnist", _preset("mnist-2"))
+for _variant in VARIANTS:
+    TASKS.add(_variant, _preset(_variant))
