@@ -76,3 +76,79 @@ def metrics_table(record: EvaluationRecord, *, title: str = "") -> Table:
     table.add_row("score seconds (qsim)", f"{record.score_seconds:.2f}")
     table.add_row("cached", "yes" if record.cached else "no")
     return table
+
+
+def _best_file(run: str | Path) -> Path:
+    from qas.errors import QasError
+
+    path = Path(run)
+    if path.is_dir():
+        path = path / "best.json"
+    if not path.is_file():
+        raise QasError(f"{run} is not a finished run: no best.json (run `qas search` there first)")
+    return path
+
+
+def load_best(run: str | Path) -> tuple[Any, Any]:
+    """The best circuit of a run and its trained parameters."""
+    import json
+
+    import numpy as np
+
+    from qas.circuit import CircuitDAG
+    from qas.errors import CircuitFormatError
+
+    path = _best_file(run)
+    try:
+        data = json.loads(path.read_text())
+        return CircuitDAG.from_dict(data["circuit"]), np.asarray(data["params"], dtype=np.float64)
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CircuitFormatError(f"{path}: not a qas best.json: {exc}") from None
+
+
+def export_run(run: str | Path, fmt: str) -> str:
+    import cirq
+
+    from qas.cirq_io import to_cirq
+    from qas.errors import QasError
+    from qas.search.outputs import best_qasm
+
+    dag, params = load_best(run)
+    if fmt == "cirq":
+        return cirq.to_json(to_cirq(dag, params))
+    if fmt == "qasm":
+        return best_qasm(dag, params)
+    if fmt == "json":
+        return _best_file(run).read_text()
+    raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm or json")
+
+
+def show_run(run: str | Path, console: Console) -> None:
+    import csv
+    import json
+
+    from qas.search.config import read_run_config
+
+    run = Path(run)
+    cfg = read_run_config(run / "config.toml") if (run / "config.toml").exists() else None
+    data = json.loads(_best_file(run).read_text())
+    dag, params = load_best(run)
+    if cfg is not None:
+        console.print(f"[bold]{run}[/]: task {cfg.task} {cfg.variant or ''}, agent {cfg.agent}, space {cfg.space}, "
+                      f"budget {cfg.budget}, seed {cfg.seed}")
+    table = Table(title=f"best circuit {dag.key[:16]}: {len(dag)} gates, depth {dag.depth}, {dag.num_params} parameters",
+                  title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in sorted(data.get("metrics", {}).items()):
+        table.add_row(k, f"{v:.6g}")
+    console.print(table)
+    board = run / "leaderboard.csv"
+    if board.exists():
+        rows = list(csv.DictReader(board.open()))[:5]
+        top = Table(title="top of the leaderboard", title_justify="left")
+        for col in ("rank", "trial", "score", "gates", "depth", "params"):
+            top.add_column(col, justify="right")
+        for r in rows:
+            top.add_row(*(r[c] for c in ("rank", "trial", "score", "gates", "depth", "params")))
+        console.print(top)

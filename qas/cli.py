@@ -104,6 +104,67 @@ def evaluate_cmd(
     )
 
 
+@app.command("search")
+def search_cmd(
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="fashionmnist, mnist, state-prep, maxcut, vqe-h2, tfim-8, ..."),
+    variant: Optional[str] = typer.Option(None, "--variant", help="e.g. fashion-2, fashion-4, fashion-10."),
+    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, random, evolution."),
+    budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
+    space: Optional[str] = typer.Option(None, "--space", help="Search space name or TOML file."),
+    embeddings: Optional[str] = typer.Option(None, "--embeddings", help="Embedding checkpoint (default: shipped one)."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    config: Optional[Path] = typer.Option(None, "--config", help="A search config TOML (flags override it)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<task>-<agent>-seed<S>)."),
+    resume: bool = typer.Option(True, "--resume/--fresh", help="Continue the run in --out (default) or refuse to."),
+    train_limit: Optional[int] = typer.Option(None, "--train-limit", help="Training images per candidate while searching."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder with the dataset's IDX files."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: SQLite in the run)."),
+    study: Optional[str] = typer.Option(None, "--study", help="Optuna study name (to share one across workers)."),
+    final: Optional[bool] = typer.Option(None, "--final/--no-final", help="Retrain the winner and baselines at the end."),
+) -> None:
+    """Search for the best circuit for a task and write a report."""
+    from qas.search import SearchConfig, load_config, search
+
+    base = SearchConfig(**load_config(config)) if config else SearchConfig()
+    cfg = base.with_overrides(
+        task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
+        train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
+        final=final,
+    )
+    from qas.search.base import AGENTS
+    from qas.tasks import TASKS
+
+    TASKS.canonical(cfg.task), AGENTS.canonical(cfg.agent)  # fail early on unknown names
+    if out is None:
+        out = Path("runs") / f"{cfg.variant or cfg.task}-{cfg.agent}-seed{cfg.seed}"
+    search(cfg, out, resume=resume, console=out_console)
+
+
+@app.command("export")
+def export_cmd(
+    run: Path = typer.Argument(..., help="A run directory (or its best.json)."),
+    fmt: str = typer.Option("cirq", "--format", "-f", help="cirq, qasm or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+) -> None:
+    """Export a run's best circuit with its trained parameters."""
+    from qas.api import export_run
+
+    text = export_run(run, fmt)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text)
+        err_console.print(f"wrote {fmt} to {output}")
+
+
+@app.command("show")
+def show_cmd(run: Path = typer.Argument(..., help="A run directory.")) -> None:
+    """Summarise a run: config, best circuit, top of the leaderboard."""
+    from qas.api import show_run
+
+    show_run(run, out_console)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn our errors into a clear message and exit code 2."""
     try:

@@ -1,0 +1,102 @@
+"""``SearchConfig``: everything that defines a search run, resolved and written next to it.
+
+Sources, later overriding earlier: defaults (per task family), a ``--config`` TOML file, then
+command-line flags. The resolved config is written to ``runs/NAME/config.toml``; re-running a
+run directory with a different config (other than a larger budget) is refused.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from qas.errors import QasError
+
+#: training used while searching: cheap but ranking-faithful
+SEARCH_TRAIN = {"epochs": 2, "batch_size": 32, "lr": 0.05, "steps": 150, "patience": 1}
+#: training of the winner and the baselines for the report
+FINAL_TRAIN = {"epochs": 5, "batch_size": 32, "lr": 0.05, "steps": 500, "patience": 2}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    task: str = "fashionmnist"
+    variant: str | None = None
+    agent: str = "reinforce"
+    budget: int = 60
+    space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
+    embeddings: str | None = None     # default: the shipped checkpoint for the space
+    seed: int = 0
+    train_limit: int | None = 1000    # training images per candidate while searching
+    val_limit: int | None = None
+    data_dir: str | None = None
+    storage: str | None = None        # Optuna URL; default sqlite in the run directory
+    study: str | None = None          # study name; default derived from the run directory
+    top_k: int = 10
+    final: bool = True                # retrain the winner with the full budget and report
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    task_options: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=lambda: dict(SEARCH_TRAIN))
+    final_train: dict[str, Any] = field(default_factory=lambda: dict(FINAL_TRAIN))
+
+    def __post_init__(self) -> None:
+        if self.budget < 1:
+            raise QasError("budget must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def with_overrides(self, **overrides: Any) -> "SearchConfig":
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise QasError(f"unknown search option(s) {sorted(unknown)}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def identity(self) -> dict[str, Any]:
+        """What may not change when a run is resumed (everything except budget and outputs)."""
+        d = self.to_dict()
+        for k in ("budget", "top_k", "final", "data_dir", "storage", "final_train"):
+            d.pop(k, None)
+        return d
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a search config TOML into override keyword arguments, with clear errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise QasError(f"config file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise QasError(f"{path}: not valid TOML: {exc}") from None
+    data = data.get("search", data)
+    known = {f.name for f in fields(SearchConfig)}
+    unknown = set(data) - known
+    if unknown:
+        raise QasError(f"{path}: unknown key(s) {sorted(unknown)}; valid keys: {sorted(known)}")
+    for name in ("agent_options", "task_options", "train", "final_train"):
+        if name in data and not isinstance(data[name], dict):
+            raise QasError(f"{path}: {name} must be a table")
+    types = {"budget": int, "seed": int, "top_k": int, "train_limit": int, "val_limit": int,
+             "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
+             "study": str, "data_dir": str, "final": bool}
+    for k, t in types.items():
+        if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
+            raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")
+    return data
+
+
+def write_config(config: SearchConfig, path: Path) -> None:
+    import tomli_w
+
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("# qas search: the resolved config of this run\n" + tomli_w.dumps({"search": config.to_dict()}))
+    tmp.replace(path)
+
+
+def read_run_config(path: Path) -> SearchConfig:
+    data = load_config(path)
+    return SearchConfig(**data)

@@ -1,0 +1,42 @@
+"""Regularized evolution (Real et al. 2019) on DAG mutations: the QuantumNAS-style baseline.
+
+Needs no embeddings. The first ``population`` proposals are random; then each step draws
+``sample_size`` members, mutates the best, and the oldest member dies. The population is the
+most recent ``population`` observations, so it is rebuilt exactly from the history.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
+from search_spaces.mutation import mutate
+from search_spaces.sampler import sample_circuit
+
+
+@AGENTS.register("evolution", aliases=("regularized-evolution", "re"))
+class RegularizedEvolution(Agent):
+    def __init__(self, context: SearchContext, *, population: int = 20, sample_size: int = 5, **options: Any) -> None:
+        super().__init__(context, **options)
+        self.population_size = population
+        self.sample_size = sample_size
+        self.population: deque[Observation] = deque(maxlen=population)
+
+    def _random(self, rng: Any) -> Any:
+        index = self.context.index
+        if index is not None:
+            return index.circuit(rng.randrange(len(index)))
+        return sample_circuit(self.space, rng)
+
+    def propose(self, trial: Any, visited: Visited) -> Proposal:
+        self.steps += 1
+        rng = self.context.rng("evolution", self.steps)
+        if len(self.population) < self.population_size:
+            return Proposal(self._random(rng), {"op": "random"})
+        contenders = rng.sample(list(self.population), min(self.sample_size, len(self.population)))
+        parent = max(contenders, key=lambda o: o.score)
+        return Proposal(mutate(parent.dag, self.space, rng), {"op": "mutate", "parent": parent.dag.key})
+
+    def tell(self, observation: Observation) -> None:
+        self.population.append(observation)

@@ -1,0 +1,178 @@
+"""What a finished search leaves in its run directory, and the human summary.
+
+- ``best.json``: the winning ``CircuitDAG`` with its trained parameters and qsim metrics;
+- ``best_cirq.json``: ``cirq.to_json`` of the circuit with trained angles (features stay
+  symbols ``x_i``; resolve them per input);
+- ``best.qasm``: OpenQASM 2.0 of the trained ansatz (for data tasks, without the encoding
+  layer, which needs an input: see the header comment);
+- ``leaderboard.csv``: the top-k circuits; ``search_curve.png``; ``report.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from qas.circuit import CircuitDAG
+from qas.records import EvaluationRecord
+
+
+def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
+    import cirq
+
+    from qas.cirq_io import to_cirq
+
+    dag = record.dag
+    best = {
+        "schema": "qas.best",
+        "version": 1,
+        "circuit": dag.to_dict(),
+        "params": list(record.params),
+        "task": record.task,
+        "task_config": record.task_config,
+        "train_config": record.train_config,
+        "metrics": record.metrics,
+        "symbols": {"trainable": "theta_<k>", "features": "x_<i>"},
+    }
+    _atomic_write(run_dir / "best.json", json.dumps(best, indent=2))
+    _atomic_write(run_dir / "best_cirq.json", cirq.to_json(to_cirq(dag, record.param_array)))
+    _atomic_write(run_dir / "best.qasm", best_qasm(dag, record.param_array))
+
+
+def ansatz_with_params(dag: CircuitDAG, params: np.ndarray) -> tuple[CircuitDAG, np.ndarray]:
+    """The circuit without its feature gates, and the parameters re-ordered to match it."""
+    by_gate: dict[Any, list[np.ndarray]] = {}
+    for g, sl in zip(dag.gates, dag.param_slices()):
+        if sl is not None:
+            by_gate.setdefault(g, []).append(params[sl])
+    sub = CircuitDAG(dag.num_qubits, [g for g in dag.gates if g.role != "feature"])
+    used: dict[Any, int] = {}
+    out = []
+    for g in sub.gates:
+        if g.role == "trainable":
+            k = used.get(g, 0)
+            out.append(by_gate[g][k])
+            used[g] = k + 1
+    return sub, (np.concatenate(out) if out else np.zeros(0))
+
+
+def best_qasm(dag: CircuitDAG, params: np.ndarray) -> str:
+    from qas.cirq_io import to_qasm
+
+    if not dag.num_features:
+        return to_qasm(dag, params)
+    sub, sub_params = ansatz_with_params(dag, params)
+    header = (
+        "// Trained ansatz found by qas. OpenQASM 2.0 cannot hold free parameters, so the data-encoding\n"
+        f"// layer that comes first is left out: {dag.num_features} features x_i, gate by gate:\n"
+        + "".join(f"//   {g.kind.lower()}(x_{g.feature}) q[{g.qubits[0]}];\n" for g in dag.gates if g.role == "feature")
+        + "// best_cirq.json holds the whole circuit with symbols x_i.\n"
+    )
+    return header + to_qasm(sub, sub_params)
+
+
+def write_leaderboard(run_dir: Path, trials: Sequence[Any], top_k: int) -> list[Any]:
+    ranked = sorted(trials, key=lambda t: (-t.value, t.number))[:top_k]
+    metric_names = sorted({k for t in ranked for k in t.user_attrs.get("metrics", {})})
+    with (run_dir / "leaderboard.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["rank", "trial", "score", "key", "gates", "depth", "params", *metric_names, "circuit"])
+        for rank, t in enumerate(ranked, 1):
+            dag = CircuitDAG.from_json(t.user_attrs["circuit"])
+            m = t.user_attrs.get("metrics", {})
+            w.writerow([rank, t.number, f"{t.value:.6f}", dag.key[:16], len(dag), dag.depth, dag.num_params,
+                        *(f"{m.get(k, float('nan')):.6g}" for k in metric_names), str(dag)])
+    return ranked
+
+
+def plot_curve(run_dir: Path, trials: Sequence[Any], *, title: str, score_name: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = np.array([t.value for t in sorted(trials, key=lambda t: t.number)])
+    x = np.arange(1, len(values) + 1)
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    ax.scatter(x, values, s=12, alpha=0.6, label="each evaluation")
+    ax.plot(x, np.maximum.accumulate(values), color="C3", lw=2, label="best so far")
+    ax.set_xlabel("unique circuits evaluated")
+    ax.set_ylabel(f"qsim validation {score_name}")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    path = run_dir / "search_curve.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def fmt(value: float, name: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if any(k in name for k in ("accuracy", "fidelity", "ratio")) and 0 <= value <= 1:
+        return f"{value:.2%}"
+    return f"{value:.5g}"
+
+
+def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
+                 ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
+                 score_name: str) -> str:
+    import cirq
+
+    from qas.cirq_io import to_cirq
+
+    dag = CircuitDAG.from_json(best_trial.user_attrs["circuit"])
+    lines = [f"# qas search: {config.task}{' / ' + config.variant if config.variant else ''}", ""]
+    lines += [
+        f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}",
+        f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
+        f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim); "
+        f"{stats['cache_hits']} cache hits",
+        "- every number below is computed on qsim (`qsimcirq`)",
+        "",
+        "## Best circuit",
+        f"`{dag.key[:16]}`: {len(dag)} gates ({len(dag) - dag.num_features} searched), depth {dag.depth}, "
+        f"{dag.num_params} trainable parameters. Found at trial {best_trial.number} with validation {score_name} "
+        f"{fmt(best_trial.value, score_name)} (search-time training).",
+        "",
+        "```",
+        str(to_cirq(dag)),
+        "```",
+        "",
+    ]
+    if final is not None:
+        lines += ["## Final metrics (winner retrained with the full training budget, scored on qsim)", "",
+                  "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {fmt(v, k)} |" for k, v in sorted(final.metrics.items()) if k.startswith(("val_", "test_"))]
+        lines += [f"| training | {json.dumps(final.train_config)} |", ""]
+    if baselines:
+        keys = sorted({k for b in baselines.values() for k in b})
+        lines += ["## Baselines (same features, same final training)", "", "| model | " + " | ".join(keys) + " |",
+                  "|---|" + "---|" * len(keys)]
+        for name, b in baselines.items():
+            lines.append(f"| {name} | " + " | ".join(fmt(b.get(k, float("nan")), k) for k in keys) + " |")
+        lines.append("")
+    lines += ["## Search curve", "", "![search curve](search_curve.png)", "", f"## Top {len(ranked)}", "",
+              "| rank | trial | val score | gates | depth | params | circuit |", "|---|---|---|---|---|---|---|"]
+    for rank, t in enumerate(ranked, 1):
+        d = CircuitDAG.from_json(t.user_attrs["circuit"])
+        ansatz = " ".join(str(g) for g in d.gates if g.role != "feature")
+        lines.append(f"| {rank} | {t.number} | {fmt(t.value, score_name)} | {len(d)} | {d.depth} | {d.num_params} | `{ansatz}` |")
+    lines += ["", "Files: `best.json` (circuit + parameters), `best_cirq.json` (`cirq.read_json`), `best.qasm`, "
+              "`leaderboard.csv`, `config.toml` (rerun with `qas search --config config.toml`)."]
+    text = "\n".join(lines) + "\n"
+    _atomic_write(run_dir / "report.md", text)
+    return text
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

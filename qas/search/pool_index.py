@@ -1,0 +1,69 @@
+"""The pool as latent-space agents see it: circuits, their latent means, and a visited mask.
+
+``nearest_unvisited(z)`` is the decoder of every latent agent: the closest pool circuit to a
+latent point that this run has not evaluated yet (squared Euclidean distance, vectorised
+over a contiguous float32 matrix).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from qas.circuit import CircuitDAG
+from qas.errors import QasError
+
+
+class PoolIndex:
+    def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray) -> None:
+        latents = np.ascontiguousarray(latents, dtype=np.float32)
+        if latents.ndim != 2 or len(latents) != len(pool):
+            raise QasError(f"pool of {len(pool)} circuits but latent table of shape {latents.shape}")
+        self.pool = list(pool)
+        self.latents = latents
+        self._sq = (latents.astype(np.float32) ** 2).sum(1)
+        self._pos = {dag.key: i for i, dag in enumerate(self.pool)}
+        self.visited = np.zeros(len(self.pool), dtype=bool)
+
+    @classmethod
+    def from_store(cls, store: object) -> "PoolIndex":
+        """Adapt an :class:`encoders.store.EmbeddingStore` (its pool and latent means)."""
+        return cls(store.pool, store.latents)  # type: ignore[attr-defined]
+
+    @property
+    def dim(self) -> int:
+        return self.latents.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    def circuit(self, i: int) -> CircuitDAG:
+        return self.pool[i]
+
+    def position(self, dag: CircuitDAG) -> int | None:
+        return self._pos.get(dag.key)
+
+    def latent(self, dag: CircuitDAG) -> np.ndarray | None:
+        i = self.position(dag)
+        return None if i is None else self.latents[i]
+
+    def bounds(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """The latent box of the pool (per-dimension min and max), widened by ``margin``."""
+        lo, hi = self.latents.min(0), self.latents.max(0)
+        pad = margin * (hi - lo)
+        return lo - pad, hi + pad
+
+    def mark(self, dag: CircuitDAG) -> None:
+        i = self.position(dag)
+        if i is not None:
+            self.visited[i] = True
+
+    def nearest_unvisited(self, z: np.ndarray) -> int:
+        z = np.asarray(z, dtype=np.float32)
+        d = self._sq - 2.0 * (self.latents @ z)  # |z|^2 is constant: omitted
+        d[self.visited] = np.inf
+        i = int(np.argmin(d))
+        if not np.isfinite(d[i]):
+            raise QasError("every circuit of the pool has been evaluated: the budget exceeds the pool")
+        return i

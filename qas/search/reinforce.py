@@ -1,0 +1,105 @@
+"""REINFORCE on the latent space (Sun et al. 2024, after arch2vec).
+
+State: the latent vector of the current circuit. An MLP policy outputs the mean of a
+Gaussian step; the sampled point is decoded to the nearest unvisited pool circuit, whose
+score is the reward, and whose latent becomes the next state. Every ``batch_size``
+proposals the policy takes one policy-gradient step with a moving-average baseline.
+
+Each proposal records its state and sampled point, so ``restore`` replays the same updates
+and an interrupted run continues with the same policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from qas.errors import QasError
+from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
+
+
+@AGENTS.register("reinforce", aliases=("rl",))
+class Reinforce(Agent):
+    needs_embeddings = True
+
+    def __init__(
+        self,
+        context: SearchContext,
+        *,
+        batch_size: int = 8,
+        lr: float = 0.01,
+        baseline_decay: float = 0.9,
+        sigma: float = 0.5,
+        hidden: int = 64,
+        **options: Any,
+    ) -> None:
+        super().__init__(context, **options)
+        if context.index is None:
+            raise QasError("the reinforce agent searches a latent space: it needs embeddings (--embeddings)")
+        import torch
+
+        self.index = context.index
+        self.batch_size = batch_size
+        self.baseline_decay = baseline_decay
+        self.baseline: float | None = None
+        scale = self.index.latents.std(0).mean()
+        self.sigma = float(sigma * scale)  # the step's std, in units of the latent spread
+        gen = torch.Generator().manual_seed(context.seed)
+        d = self.index.dim
+        self.policy = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, d))
+        with torch.no_grad():
+            for p in self.policy.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+        self.opt = torch.optim.Adam(self.policy.parameters(), lr=lr)
+        start = context.np_rng("reinforce-start").integers(len(self.index))
+        self.state = self.index.latents[start].copy()
+        self._batch: list[tuple[np.ndarray, np.ndarray, float]] = []
+
+    def propose(self, trial: Any, visited: Visited) -> Proposal:
+        import torch
+
+        self.steps += 1
+        with torch.no_grad():
+            mean = self.state + self.policy(torch.as_tensor(self.state)).numpy()
+        noise = self.context.np_rng("reinforce", self.steps).standard_normal(len(mean)).astype(np.float32)
+        z = (mean + self.sigma * noise).astype(np.float32)
+        i = self.index.nearest_unvisited(z)
+        return Proposal(self.index.circuit(i), {"state": self.state.tolist(), "z": z.tolist()})
+
+    def tell(self, observation: Observation) -> None:
+        info = observation.info
+        if "state" not in info:
+            return
+        state = np.asarray(info["state"], dtype=np.float32)
+        z = np.asarray(info["z"], dtype=np.float32)
+        self._batch.append((state, z, observation.score))
+        nxt = self.index.latent(observation.dag)
+        if nxt is not None:
+            self.state = nxt.copy()
+        if len(self._batch) >= self.batch_size:
+            self._update()
+
+    def _update(self) -> None:
+        import torch
+
+        rewards = np.array([r for _, _, r in self._batch], dtype=np.float64)
+        if self.baseline is None:
+            self.baseline = float(rewards.mean())
+        states = torch.as_tensor(np.stack([s for s, _, _ in self._batch]))
+        zs = torch.as_tensor(np.stack([z for _, z, _ in self._batch]))
+        adv = torch.as_tensor(rewards - self.baseline, dtype=torch.float32)
+        mean = states + self.policy(states)
+        logp = -((zs - mean) ** 2).sum(1) / (2 * self.sigma**2)
+        loss = -(adv * logp).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        for r in rewards:
+            self.baseline = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * float(r)
+        self._batch.clear()
+
+    def restore(self, history: Sequence[Observation]) -> None:
+        for obs in history:
+            self.steps += 1
+            self.tell(obs)

@@ -1,0 +1,137 @@
+"""``search()``: one call from config to a finished run directory with a report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import TextColumn
+from rich.table import Table
+
+from qas.records import EvaluationRecord
+from qas.search.config import SearchConfig
+from qas.search.outputs import fmt, plot_curve, write_best, write_leaderboard, write_report
+from qas.search.runner import SearchState, completed_trials, prepare, run_loop
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    run_dir: Path
+    best_key: str
+    best_score: float
+    final: EvaluationRecord | None
+    baselines: dict[str, dict[str, float]]
+    evaluated: int
+    cache_hits: int
+
+
+def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, console: Console | None = None,
+           progress: bool = True) -> SearchSummary:
+    """Run (or resume) a search and write its outputs; returns the summary."""
+    from qas.console import progress_bar
+
+    t0 = time.perf_counter()
+    state = prepare(config, run_dir, resume=resume)
+    done_before = len(state.visited)
+    if console is not None and done_before:
+        console.print(f"resuming {state.run_dir}: {done_before} circuits already evaluated")
+    best = [max(state.visited.scores.values(), default=float("nan"))]
+    score_name = state.task.score_name
+    if progress:
+        bar = progress_bar(TextColumn("best {task.fields[best]}"), TextColumn("{task.fields[rate]}"))
+        with bar:
+            tid = bar.add_task(f"{state.config.agent} on {state.config.task}", total=state.config.budget,
+                               completed=done_before, best=fmt(best[0], score_name), rate="")
+            started = time.perf_counter()
+
+            def on_trial(record: EvaluationRecord, count: int) -> None:
+                best[0] = max(best[0], record.score) if best[0] == best[0] else record.score
+                rate = (count - done_before) / max(time.perf_counter() - started, 1e-9) * 60
+                bar.update(tid, completed=count, best=fmt(best[0], score_name), rate=f"{rate:.1f}/min")
+
+            run_loop(state, on_trial=on_trial)
+    else:
+        run_loop(state)
+    return finalize(state, wall_seconds=time.perf_counter() - t0, console=console)
+
+
+def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:
+    """Retrain the winner and baselines with the final budget, write every output file."""
+    from qas.api import build_task
+    from qas.evaluation import evaluate
+    from qas.trainer import TrainConfig
+    from search_spaces.ansatze import build_ansatz
+
+    cfg = state.config
+    trials = completed_trials(state.study)
+    best_trial = max(trials, key=lambda t: (t.value, -t.number))
+    dag = _dag(best_trial)
+    final_record = None
+    baselines: dict[str, dict[str, float]] = {}
+    if cfg.final:
+        full_task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
+                               **{k: v for k, v in cfg.task_options.items()})
+        final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
+        if console is not None:
+            console.print("retraining the best circuit with the full training budget and scoring it on qsim ...")
+        final_record = evaluate(dag, full_task, final_cfg, splits=("val", "test"), cache=state.cache)
+        write_best(state.run_dir, final_record, full_task)
+        for spec in ("u3cu3:2", "hea:2"):
+            rec = evaluate(build_ansatz(spec, state.space), full_task, final_cfg, splits=("val", "test"), cache=state.cache)
+            baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
+        if hasattr(full_task, "data"):
+            from qas.tasks.baselines import logistic_regression_accuracy
+
+            lr = logistic_regression_accuracy(full_task.data)
+            baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
+    else:
+        write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
+    ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
+    plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
+    stats = {
+        "evaluated": len(trials),
+        "wall_seconds": wall_seconds,
+        "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
+        "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
+        "cache_hits": state.cache_hits,
+    }
+    write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
+                 baselines=baselines, stats=stats, score_name=state.task.score_name)
+    summary = SearchSummary(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
+                            len(trials), state.cache_hits)
+    if console is not None:
+        console.print(summary_table(summary, state))
+    return summary
+
+
+def _dag(trial: Any) -> Any:
+    from qas.circuit import CircuitDAG
+
+    return CircuitDAG.from_json(trial.user_attrs["circuit"])
+
+
+def _record_from_trial(trial: Any, state: SearchState) -> EvaluationRecord:
+    dag = _dag(trial)
+    return EvaluationRecord(dag.key, dag.to_json(), state.task.name, state.task.config(), state.config.train,
+                            tuple(trial.user_attrs.get("params", ())), float(trial.value), trial.user_attrs.get("metrics", {}))
+
+
+def summary_table(summary: SearchSummary, state: SearchState) -> Table:
+    name = state.task.score_name
+    table = Table(title=f"qas search: {state.config.task} -> {summary.run_dir}", title_justify="left")
+    table.add_column("")
+    table.add_column("validation", justify="right")
+    table.add_column("test", justify="right")
+    table.add_row(f"best circuit ({summary.best_key[:12]}), search-time training", fmt(summary.best_score, name), "-")
+    if summary.final is not None:
+        m = summary.final.metrics
+        table.add_row(f"best circuit ({summary.best_key[:12]}), retrained", fmt(m.get("val_score"), name),
+                      fmt(m.get("test_score", float("nan")), name))
+    for label, b in summary.baselines.items():
+        table.add_row(label, fmt(b.get("val_score", float("nan")), name), fmt(b.get("test_score", float("nan")), name))
+    table.caption = (f"{summary.evaluated} unique circuits evaluated, {summary.cache_hits} cache hits; "
+                     f"report: {summary.run_dir / 'report.md'}")
+    return table

@@ -1,0 +1,183 @@
+"""The search loop: ask an agent for circuits, evaluate them, record every trial in Optuna.
+
+One loop serves every agent. The budget counts unique evaluated circuits (trials); a
+proposal of a circuit already evaluated is answered from the history and costs nothing.
+Everything needed to resume lives in the study (circuit, score, metrics and the agent's
+``info`` on each trial) and in the result cache, so a run killed at any point continues
+where it stopped, retraining nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from qas.circuit import CircuitDAG
+from qas.errors import QasError
+from qas.records import EvaluationRecord
+from qas.search.base import AGENTS, Agent, Observation, SearchContext, Visited
+from qas.search.config import SearchConfig, read_run_config, write_config
+
+MAX_REVISITS = 10_000
+
+
+@dataclass
+class SearchState:
+    """What the loop knows: the study, the agent, the visited circuits and the trials so far."""
+
+    config: SearchConfig
+    run_dir: Path
+    study: Any
+    agent: Agent
+    visited: Visited
+    task: Any
+    space: Any
+    cache: Any
+    context: SearchContext
+    cache_hits: int = 0
+
+
+def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -> SearchState:
+    """Open (or create) a run: config check, task, space, embeddings, study, agent state."""
+    import optuna
+
+    from qas.api import build_task
+    from qas.cache import ResultCache
+    from qas.search.embeddings import load_index
+    from qas.search.storage import default_storage_url, get_storage
+    from search_spaces import load_space
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_path = run_dir / "config.toml"
+    if cfg_path.exists():
+        old = read_run_config(cfg_path)
+        if not resume:
+            raise QasError(f"{run_dir} already holds a run; resume it or choose another --out")
+        if old.identity() != config.identity():
+            changed = sorted(k for k in set(old.identity()) | set(config.identity())
+                             if old.identity().get(k) != config.identity().get(k))
+            raise QasError(
+                f"{run_dir} holds a run with a different config ({', '.join(changed)} differ); "
+                "resume it with the same settings or choose another --out"
+            )
+    task = build_task(config.task, variant=config.variant, data_dir=config.data_dir,
+                      train_limit=config.train_limit, **_task_extras(config))
+    space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
+    config = config.with_overrides(space=config.space or space.name)
+    if task.num_qubits != space.num_qubits:
+        raise QasError(f"task {config.task} needs {task.num_qubits} qubits but space {space.name} has {space.num_qubits}")
+    agent_cls = AGENTS.get(config.agent)
+    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)
+    context = SearchContext(space=space, seed=config.seed, index=index)
+    agent = agent_cls(context, **config.agent_options)
+    write_config(config, cfg_path)
+
+    storage = get_storage(config.storage or default_storage_url(run_dir), heartbeat=config.storage is not None)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=config.study or f"qas-{run_dir.resolve().name}",
+        storage=storage,
+        direction="maximize",
+        sampler=agent.sampler(),
+        load_if_exists=True,
+    )
+    study.set_user_attr("config", config.to_dict())
+    state = SearchState(config, run_dir, study, agent, Visited(), task, space,
+                        ResultCache(run_dir / "cache.sqlite"), context)
+    _fail_stale_trials(state)
+    _restore(state)
+    return state
+
+
+def _task_extras(config: SearchConfig) -> dict[str, Any]:
+    extras = dict(config.task_options)
+    if config.val_limit is not None:
+        extras.setdefault("val_limit", config.val_limit)
+    return extras
+
+
+def _physics_space(task: Any) -> str:
+    return "paper-8q" if task.num_qubits == 8 else "paper-4q"
+
+
+def _fail_stale_trials(state: SearchState) -> None:
+    """A single-process run owns its study: a RUNNING trial there is a crash leftover."""
+    import optuna
+
+    if state.config.storage is not None:
+        optuna.storages.fail_stale_trials(state.study)
+        return
+    for t in state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        state.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def completed_trials(study: Any) -> list[Any]:
+    import optuna
+
+    trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(trials, key=lambda t: t.number)
+
+
+def _restore(state: SearchState) -> None:
+    """Replay the study's completed trials (and the revisits recorded with them) into the agent."""
+    history: list[Observation] = []
+    seen: dict[str, tuple[CircuitDAG, float]] = {}
+    for t in completed_trials(state.study):
+        dag = CircuitDAG.from_json(t.user_attrs["circuit"])
+        for key in t.user_attrs.get("revisits", []):
+            if key in seen:  # revisits always refer to circuits evaluated earlier
+                history.append(Observation(seen[key][0], seen[key][1], {}, revisit=True))
+        history.append(Observation(dag, float(t.value), t.user_attrs.get("agent_info", {})))
+        seen[dag.key] = (dag, float(t.value))
+        state.visited.add(dag, float(t.value))
+        if state.context.index is not None:
+            state.context.index.mark(dag)
+    state.agent.restore(history)
+
+
+def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], None] | None = None) -> None:
+    """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits."""
+    import optuna
+
+    from qas.evaluation import evaluate
+    from qas.trainer import TrainConfig
+
+    train_cfg = TrainConfig.from_dict({**state.config.train, "seed": state.config.seed})
+    while len(state.visited) < state.config.budget:
+        trial = state.study.ask()
+        try:
+            revisits: list[str] = []
+            while True:
+                proposal = state.agent.propose(trial, state.visited)
+                if proposal.dag not in state.visited:
+                    break
+                revisits.append(proposal.dag.key)
+                state.agent.tell(Observation(proposal.dag, state.visited.scores[proposal.dag.key], proposal.info, revisit=True))
+                if len(revisits) > MAX_REVISITS:
+                    raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
+            dag = proposal.dag
+            trial.set_user_attr("circuit", dag.to_json())
+            trial.set_user_attr("key", dag.key)
+            trial.set_user_attr("agent_info", proposal.info)
+            trial.set_user_attr("revisits", revisits)
+            record = evaluate(dag, state.task, train_cfg, cache=state.cache)
+            trial.set_user_attr("metrics", record.metrics)
+            trial.set_user_attr("params", list(record.params))
+            trial.set_user_attr("train_seconds", record.train_seconds)
+            trial.set_user_attr("score_seconds", record.score_seconds)
+            trial.set_user_attr("cached", record.cached)
+            trial.set_user_attr("seed", state.config.seed)
+            state.study.tell(trial, record.score)
+        except BaseException:
+            state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        if record.cached:
+            state.cache_hits += 1
+        state.visited.add(dag, record.score)
+        if state.context.index is not None:
+            state.context.index.mark(dag)
+        state.agent.tell(Observation(dag, record.score, proposal.info))
+        if on_trial is not None:
+            on_trial(record, len(state.visited))

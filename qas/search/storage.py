@@ -1,0 +1,42 @@
+"""Where a run's trials live: an Optuna storage chosen by URL, in this one place.
+
+``sqlite:///runs/NAME/study.db`` is the default (one file beside the run's outputs);
+``postgresql://user@host/db`` serves several worker processes or machines. Heartbeats let a
+crashed worker's RUNNING trial be failed and its circuit retried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qas.errors import QasError
+
+HEARTBEAT_SECONDS = 30
+GRACE_SECONDS = 120
+
+
+def default_storage_url(run_dir: Path) -> str:
+    return f"sqlite:///{(run_dir / 'study.db').resolve()}"
+
+
+def get_storage(url: str, *, heartbeat: bool = False) -> Any:
+    import optuna
+
+    if "://" not in url:
+        raise QasError(f"storage {url!r} is not a URL; use sqlite:///path/study.db or postgresql://user@host/db")
+    scheme = url.split("://", 1)[0].split("+", 1)[0]
+    if scheme not in ("sqlite", "postgresql", "mysql"):
+        raise QasError(f"unsupported storage scheme {scheme!r}; use sqlite, postgresql or mysql")
+    engine_kwargs: dict[str, Any] = {}
+    if scheme == "sqlite":
+        engine_kwargs["connect_args"] = {"timeout": 60}
+    else:
+        engine_kwargs["pool_pre_ping"] = True
+    kwargs: dict[str, Any] = {}
+    if heartbeat:
+        kwargs = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+    except Exception as exc:  # sqlalchemy raises many kinds for a bad URL or server
+        raise QasError(f"cannot open storage {url}: {exc}") from None
