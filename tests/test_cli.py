@@ -50,3 +50,44 @@ def test_sample_to_file(tmp_path):
     lines = out.read_text().splitlines()
     assert len(lines) == 200 and len({CircuitDAG.from_json(x).key for x in lines}) == 200
     assert json.loads(lines[0])["schema"] == "qas.circuit"
+
+
+def test_search_cli_errors_exit_2(tmp_path):
+    cases = [
+        (["search", "--task", "nonsense"], "unknown task 'nonsense'"),
+        (["search", "--task", "fashionmnist", "--agent", "genius"], "unknown agent 'genius'"),
+        (["search", "--task", "fashionmnist", "--space", "paper-9q", "--budget", "1", "--out", str(tmp_path / "x")],
+         "unknown search space 'paper-9q'"),
+    ]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("budget = 'many'\n")
+    cases.append((["search", "--config", str(bad)], "budget must be int"))
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("[search]\nbudgte = 3\n")
+    cases.append((["search", "--config", str(unknown)], "unknown key(s) ['budgte']"))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[search\n")
+    cases.append((["search", "--config", str(broken)], "not valid TOML"))
+    for args, message in cases:
+        r = qas(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in r.stderr.replace("\n", " "), (args, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_evaluate_cli_prints_qsim_scores_and_baseline():
+    r = qas("evaluate", "--task", "fashion-2", "--circuit", "u3cu3:1", "--epochs", "1", "--train-limit", "300")
+    assert r.returncode == 0, r.stderr
+    assert "test_accuracy" in r.stdout and "val_accuracy" in r.stdout
+    assert "logistic regression" in r.stdout
+
+
+def test_evaluate_cli_bad_circuit_file(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text('{"schema": "qas.circuit", "version": 1, "num_qubits": 4, "gates": [{"kind": "FOO", "qubits": [0]}]}')
+    r = qas("evaluate", "--task", "fashion-2", "--circuit", str(bad))
+    assert r.returncode == 2 and "unknown gate 'FOO'" in r.stderr
+    r = qas("evaluate", "--task", "fashion-2", "--circuit", str(tmp_path / "missing.json"))
+    assert r.returncode == 2 and "neither a file nor a hand-designed ansatz" in r.stderr.replace("\n", " ")
+    r = qas("evaluate", "--task", "vqe-h2", "--circuit", "u3cu3:1", "--space", "qml-10q")
+    assert r.returncode == 2 and "10 qubits but task" in r.stderr.replace("\n", " ")

@@ -1,0 +1,80 @@
+"""Every registered agent under the same conformance tests, on a cheap real task.
+
+The task is 4-qubit state preparation on ``paper-4q`` with short training; latent agents use
+the shipped ``paper-4q`` embeddings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qas.circuit import CircuitDAG
+from qas.search import AGENTS, SearchConfig, search
+from qas.search.runner import completed_trials, prepare
+from search_spaces import load_space
+
+TINY = {"steps": 15, "patience": 0, "lr": 0.1}
+
+
+def config(agent: str, budget: int = 6, **kw) -> SearchConfig:
+    return SearchConfig(task="state-prep", agent=agent, budget=budget, seed=kw.pop("seed", 3), train=dict(TINY),
+                        final=False, **kw)
+
+
+def keys(run_dir) -> list[str]:
+    state = prepare(SearchConfig(**_cfg_of(run_dir)), run_dir)
+    return [t.user_attrs["key"] for t in completed_trials(state.study)]
+
+
+def _cfg_of(run_dir):
+    from qas.search.config import load_config
+
+    return load_config(run_dir / "config.toml")
+
+
+@pytest.mark.parametrize("agent", AGENTS.names())
+def test_agent_spends_exactly_the_budget_on_unique_valid_circuits(agent, tmp_path):
+    summary = search(config(agent), tmp_path / "run", progress=False)
+    state = prepare(config(agent), tmp_path / "run")
+    trials = completed_trials(state.study)
+    assert summary.evaluated == len(trials) == 6
+    space = load_space("paper-4q")
+    dags = [CircuitDAG.from_json(t.user_attrs["circuit"]) for t in trials]
+    assert len({d.key for d in dags}) == 6
+    assert all(space.contains(d) for d in dags)
+    for t in trials:
+        assert {"circuit", "metrics", "train_seconds", "score_seconds", "seed", "agent_info"} <= set(t.user_attrs)
+        assert t.value == pytest.approx(t.user_attrs["metrics"]["val_score"])
+    assert summary.best_score == max(t.value for t in trials)
+    for name in ("config.toml", "best.json", "best_cirq.json", "best.qasm", "leaderboard.csv", "search_curve.png", "report.md"):
+        assert (tmp_path / "run" / name).is_file(), name
+
+
+@pytest.mark.parametrize("agent", AGENTS.names())
+def test_same_seed_same_search(agent, tmp_path):
+    search(config(agent), tmp_path / "a", progress=False)
+    search(config(agent), tmp_path / "b", progress=False)
+    assert keys(tmp_path / "a") == keys(tmp_path / "b")
+
+
+@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce"])
+def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch):
+    search(config(agent, budget=8), tmp_path / "straight", progress=False)
+    search(config(agent, budget=4), tmp_path / "split", progress=False)
+    # the second half must not retrain the first four: count training calls
+    import qas.evaluation
+
+    calls = []
+    real = qas.evaluation.train
+    monkeypatch.setattr(qas.evaluation, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
+    search(config(agent, budget=8), tmp_path / "split", progress=False)
+    assert len(calls) == 4
+    assert keys(tmp_path / "split") == keys(tmp_path / "straight")
+
+
+def test_a_different_config_in_the_same_run_dir_is_refused(tmp_path):
+    from qas.errors import QasError
+
+    search(config("random", budget=2), tmp_path / "run", progress=False)
+    with pytest.raises(QasError, match="different config .*agent"):
+        search(config("evolution", budget=2), tmp_path / "run", progress=False)
