@@ -6,7 +6,7 @@ by name with keyword options.
 
 from typing import Any
 
-from qas.tasks import classification  # noqa: F401  (registers fashionmnist, mnist, ...)
+from qas.tasks import classification, maxcut, state_prep, tfim, vqe_h2  # noqa: F401  (register tasks)
 from qas.tasks.base import TASKS, Batch, Readout, Task
 
 __all__ = ["TASKS", "Batch", "Readout", "Task", "make_task"]
