@@ -13,10 +13,15 @@ from qas.records import EvaluationRecord
 
 def build_task(task: str, *, variant: str | None = None, data_dir: str | Path | None = None,
                train_limit: int | None = None, **options: Any) -> Any:
-    from qas.tasks import make_task
+    from qas.tasks import TASKS, make_task
 
-    return make_task(task, variant=variant, data_dir=None if data_dir is None else str(data_dir),
-                     train_limit=train_limit, **options)
+    if getattr(TASKS.get(task), "uses_data", False):
+        options.update(data_dir=None if data_dir is None else str(data_dir), train_limit=train_limit)
+    elif data_dir is not None:
+        from qas.errors import QasError
+
+        raise QasError(f"task {task!r} has no dataset: --data-dir does not apply")
+    return make_task(task, variant=variant, **options)
 
 
 def default_space_for(task: Any) -> str | None:

@@ -69,7 +69,7 @@ def test_qubit_mismatch_is_a_clear_error(fashion):
 
 
 def test_classification_metrics_by_hand():
-    task = make_task("fashion-2")
+    task = make_task("fashion-2", logit_scale=1.0)
     z = np.array([[0.9, 0.8, -0.1, 0.0], [-0.5, -0.5, 0.2, 0.3], [0.1, 0.1, 0.1, 0.1]])
     # logits: (q0+q1, q2+q3) -> [1.7, -0.1], [-1.0, 0.5], [0.2, 0.2]
     m = task.metrics(z, Batch(None, np.array([0, 1, 1])))

@@ -50,6 +50,10 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    task = build_task(config.task, variant=config.variant, data_dir=config.data_dir,
+                      train_limit=config.train_limit, **_task_extras(config))
+    space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
+    config = config.with_overrides(space=config.space or space.name)
     cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)
@@ -62,10 +66,6 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
                 f"{run_dir} holds a run with a different config ({', '.join(changed)} differ); "
                 "resume it with the same settings or choose another --out"
             )
-    task = build_task(config.task, variant=config.variant, data_dir=config.data_dir,
-                      train_limit=config.train_limit, **_task_extras(config))
-    space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
-    config = config.with_overrides(space=config.space or space.name)
     if task.num_qubits != space.num_qubits:
         raise QasError(f"task {config.task} needs {task.num_qubits} qubits but space {space.name} has {space.num_qubits}")
     agent_cls = AGENTS.get(config.agent)

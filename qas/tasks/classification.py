@@ -135,6 +135,7 @@ def _preset(variant: str):
         return ImageClassification(**options)
 
     make.__doc__ = f"{variant}: {VARIANTS[variant][0]} classes {VARIANTS[variant][1]}"
+    make.uses_data = True  # type: ignore[attr-defined]  # build_task passes data_dir/train_limit
     return make
 
 
