@@ -15,9 +15,9 @@ from typing import Any
 from qas.errors import QasError
 
 #: training used while searching: cheap but ranking-faithful
-SEARCH_TRAIN = {"epochs": 2, "batch_size": 32, "lr": 0.05, "steps": 150, "patience": 1}
+SEARCH_TRAIN = {"epochs": 3, "batch_size": 32, "lr": 0.05, "steps": 150, "patience": 1}
 #: training of the winner and the baselines for the report
-FINAL_TRAIN = {"epochs": 5, "batch_size": 32, "lr": 0.05, "steps": 500, "patience": 2}
+FINAL_TRAIN = {"epochs": 10, "batch_size": 32, "lr": 0.02, "steps": 500, "patience": 3}
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,11 @@ class SearchConfig:
     task: str = "fashionmnist"
     variant: str | None = None
     agent: str = "reinforce"
-    budget: int = 60
+    budget: int = 100
     space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
     embeddings: str | None = None     # default: the shipped checkpoint for the space
     seed: int = 0
-    train_limit: int | None = 1000    # training images per candidate while searching
+    train_limit: int | None = 2000    # training images per candidate while searching
     val_limit: int | None = None
     data_dir: str | None = None
     storage: str | None = None        # Optuna URL; default sqlite in the run directory
