@@ -161,8 +161,12 @@ def _logistic_regression(data: ClassificationData, seed: int, l2_grid: Sequence[
     x_train = _as_tensor(data.x_train)
     mean, std = x_train.mean(dim=0), x_train.std(dim=0, unbiased=False)
     std = torch.where(std > 0, std, torch.ones_like(std))
-    x_train, x_val, x_test = ((_as_tensor(a) - mean) / std for a in (data.x_train, data.x_val, data.x_test))
-    y_train, y_val, y_test = (_as_tensor(a, torch.int64) for a in (data.y_train, data.y_val, data.y_test))
+    x_train, x_val, x_test = (
+        (_as_tensor(x) - mean) / std for x in (data.x_train, data.x_val, data.x_test)
+    )
+    y_train, y_val, y_test = (
+        _as_tensor(y, torch.int64) for y in (data.y_train, data.y_val, data.y_test)
+    )
     x_sel, y_sel = (x_val, y_val) if len(y_val) else (x_train, y_train)
     fits = []
     theta = None

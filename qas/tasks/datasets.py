@@ -30,10 +30,14 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qas.errors import QasError
+from qas.errors import QasError, UnknownNameError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +217,6 @@ def dataset_spec(name: str) -> DatasetSpec:
     try:
         return DATASETS[name]
     except KeyError:
-        from qas.errors import UnknownNameError
-
         raise UnknownNameError(
             f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}"
         ) from None
@@ -278,6 +280,10 @@ def _recalled(key: tuple[str, int, int]) -> str | None:
     return None
 
 
+def _label(checksum: Checksum) -> str:
+    return f"{checksum.algorithm}:{checksum.hexdigest}"
+
+
 def verify_file(path: Path, known: Sequence[Checksum], *, remember: bool = True) -> str:
     """Check ``path`` against the known checksums; return the digest that matched.
 
@@ -290,8 +296,9 @@ def verify_file(path: Path, known: Sequence[Checksum], *, remember: bool = True)
     """
     path = Path(path)
     key = _stamp_key(path)
-    if (digest := _recalled(key)) is not None:
-        return digest
+    digest = _recalled(key)
+    if digest is not None and (not known or digest in {_label(c) for c in known}):
+        return digest  # verified before (and against a checksum we still accept)
     algorithms = sorted({c.algorithm for c in known} | {"sha256"})
     actual = _hash_file(path, algorithms)
     if not known:
@@ -301,7 +308,7 @@ def verify_file(path: Path, known: Sequence[Checksum], *, remember: bool = True)
         match = next((c for c in known if actual[c.algorithm] == c.hexdigest), None)
         if match is None:
             raise DatasetCorruptError(_corrupt_message(path, known, actual))
-        digest = f"{match.algorithm}:{match.hexdigest}"
+        digest = _label(match)
     if remember:
         _remember(key, digest)
     return digest
@@ -358,7 +365,9 @@ def _find_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
     return found, missing
 
 
-def _verified(spec: DatasetSpec, directory: Path, files: Mapping[str, Path], source: str) -> LocatedDataset:
+def _verified(
+    spec: DatasetSpec, directory: Path, files: Mapping[str, Path], source: str
+) -> LocatedDataset:
     digests = {stem: verify_file(p, spec.checksums.get(p.name, ())) for stem, p in files.items()}
     return LocatedDataset(spec.name, directory, dict(files), digests, source)
 
@@ -383,7 +392,9 @@ def _try_directories(
     return None
 
 
-def _local_candidates(spec: DatasetSpec, data_dir: str | os.PathLike | None) -> Iterator[tuple[str, list[Path] | str]]:
+def _local_candidates(
+    spec: DatasetSpec, data_dir: str | os.PathLike | None
+) -> Iterator[tuple[str, list[Path] | str]]:
     """(label, directories to try) for each local place, in order; a str means 'skipped: why'."""
     yield ("data_dir argument", _with_subfolder(Path(data_dir), spec) if data_dir else "not given")
     env = os.environ.get(DATA_DIR_ENV)
@@ -445,11 +456,12 @@ def _fetch_url(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT_S) -> Non
 def _download(spec: DatasetSpec, file_name: str, directory: Path) -> Path:
     """Download one file into ``directory``: to a temp file, verify, then rename (atomic)."""
     url = spec.url(file_name)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".part", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
     try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".part", dir=directory)
+        os.close(fd)
+        tmp = Path(tmp_name)
         _fetch_url(url, tmp)
         verify_file(tmp, spec.checksums[file_name], remember=False)
         final = directory / file_name
@@ -458,7 +470,8 @@ def _download(spec: DatasetSpec, file_name: str, directory: Path) -> Path:
     except Exception as exc:
         raise _DownloadFailed(f"download of {url} failed: {exc}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def _from_cache(spec: DatasetSpec, cache: Path, *, download: bool) -> LocatedDataset:
@@ -503,7 +516,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Parse an IDX file (optionally gzipped) into a numpy array of its stored shape.
 
     Format: two zero bytes, a type byte, a byte with the number of dimensions, one
-    big-endian uint32 per dimension, then the data, C order.
+    big-endian uint32 per dimension, then the data, C order. Single-byte data comes back
+    as a read-only view of the file's bytes (no copy).
     """
     path = Path(path)
     raw = _read_bytes(path)
@@ -529,14 +543,18 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 def _read_images(path: Path) -> np.ndarray:
     images = read_idx(path)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise IdxFormatError(f"{path}: expected uint8 images (N, 28, 28), got {images.dtype} {images.shape}")
+        raise IdxFormatError(
+            f"{path}: expected uint8 images (N, 28, 28), got {images.dtype} {images.shape}"
+        )
     return images
 
 
 def _read_labels(path: Path, n_classes: int) -> np.ndarray:
     labels = read_idx(path)
     if labels.ndim != 1 or labels.dtype != np.uint8:
-        raise IdxFormatError(f"{path}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
+        raise IdxFormatError(
+            f"{path}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}"
+        )
     if labels.size and int(labels.max()) >= n_classes:
         raise IdxFormatError(f"{path}: label {int(labels.max())} outside 0..{n_classes - 1}")
     return labels
@@ -545,7 +563,8 @@ def _read_labels(path: Path, n_classes: int) -> np.ndarray:
 def load_images(
     dataset: str, split: str, data_dir: str | os.PathLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Raw ``(images uint8 (N, 28, 28), labels uint8 (N,))`` of the ``train`` or ``test`` split."""
+    """Raw ``(images uint8 (N, 28, 28), labels uint8 (N,))`` of the ``train`` or ``test``
+    split, read-only."""
     located = locate_dataset(dataset, data_dir)
     return _split_arrays(located, split)
 
@@ -575,7 +594,7 @@ FEATURE_SIDES = (4, 6)
 FEATURE_VERSION = 1  # bump when image_features changes, to invalidate cached .npz files
 
 
-def _normalised_crop(images: np.ndarray):
+def _normalised_crop(images: np.ndarray) -> torch.Tensor:
     """Pixels/255, normalised with MNIST's mean/std, centre-cropped to 24x24: (N, 1, 24, 24)."""
     import torch
 
@@ -586,7 +605,6 @@ def _normalised_crop(images: np.ndarray):
 
 
 def _features_chunk(images: np.ndarray, side: int) -> np.ndarray:
-    import torch
     import torch.nn.functional as F
 
     crop = _normalised_crop(images)
@@ -594,7 +612,9 @@ def _features_chunk(images: np.ndarray, side: int) -> np.ndarray:
         # QuantumNAS: resize the crop back to 28x28 (bilinear, antialias=True, which is what
         # torchvision's Resize does on tensors), then avg_pool2d(kernel 6): floor(28/6) = 4,
         # so the windows cover rows/cols 0..23 of the resized image and drop the last 4.
-        resized = F.interpolate(crop, size=(RESIZE, RESIZE), mode="bilinear", align_corners=False, antialias=True)
+        resized = F.interpolate(
+            crop, size=(RESIZE, RESIZE), mode="bilinear", align_corners=False, antialias=True
+        )
         pooled = F.avg_pool2d(resized, kernel_size=6)
     elif side == 6:
         # 10-qubit variant: average 4x4 blocks of the 24x24 crop. No integer kernel gives 6x6
@@ -604,8 +624,7 @@ def _features_chunk(images: np.ndarray, side: int) -> np.ndarray:
         pooled = F.avg_pool2d(crop, kernel_size=CROP // 6)
     else:
         raise ValueError(f"feature side must be one of {FEATURE_SIDES}, not {side}")
-    with torch.no_grad():
-        return pooled.reshape(len(images), side * side).numpy().astype(np.float32, copy=False)
+    return pooled.reshape(len(images), side * side).numpy()
 
 
 def image_features(images: np.ndarray, side: int = 4, chunk: int = 10_000) -> np.ndarray:
@@ -637,6 +656,8 @@ def load_features(
     The cache file is keyed by dataset, side, FEATURE_VERSION and the checksums of the
     source files, so it can never serve features of other data.
     """
+    if side not in FEATURE_SIDES:
+        raise ValueError(f"feature side must be one of {FEATURE_SIDES}, not {side}")
     located = locate_dataset(dataset, data_dir)
     path = _feature_cache_path(located, side)
     try:
@@ -679,8 +700,9 @@ def _write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 class ClassificationData:
     """Features and labels of one classification task, split three ways (arrays read-only).
 
-    Labels are 0..k-1 in the order of ``classes`` (``classes[i]`` is original label ``i``'s
-    source): with classes (3, 6), a dress is 0 and a shirt is 1.
+    Labels are 0..k-1 in the order of ``classes``: new label ``i`` is original class
+    ``classes[i]``, so with classes (3, 6) a dress is 0 and a shirt is 1. ``side`` is the
+    pooled image's side (features = side * side).
     """
 
     x_train: np.ndarray
@@ -706,7 +728,9 @@ class ClassificationData:
         return int(self.x_train.shape[1])
 
 
-def _class_subset(x: np.ndarray, y: np.ndarray, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _class_subset(
+    x: np.ndarray, y: np.ndarray, classes: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose label is in ``classes``, relabelled to the position in ``classes``."""
     relabel = np.full(max(int(y.max(initial=0)), *classes) + 1, -1, dtype=np.int64)
     relabel[list(classes)] = np.arange(len(classes))
@@ -758,6 +782,9 @@ def load_classification(
     x, y = _class_subset(x_all, y_all, classes)
     x_test, y_test = _class_subset(x_test, y_test, classes)
 
+    # One stream, drawn in this order (splits already recorded in runs depend on it): the
+    # validation split never depends on the limits; the test subset does depend on whether
+    # train_limit was applied.
     rng = np.random.default_rng(seed)
     n_val = int(round(val_fraction * len(x)))
     order = rng.permutation(len(x))
