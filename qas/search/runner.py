@@ -9,6 +9,10 @@ where it stopped, retraining nothing.
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +21,7 @@ from qas.circuit import CircuitDAG
 from qas.errors import QasError
 from qas.records import EvaluationRecord
 from qas.search.base import AGENTS, Agent, Observation, SearchContext, Visited
+from qas.search.claims import ClaimTable
 from qas.search.config import SearchConfig, read_run_config, write_config
 
 MAX_REVISITS = 10_000
@@ -35,6 +40,8 @@ class SearchState:
     space: Any
     cache: Any
     context: SearchContext
+    claims: Any = None
+    worker: str = ""
     cache_hits: int = 0
 
 
@@ -45,7 +52,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.api import build_task
     from qas.cache import ResultCache
     from qas.search.embeddings import load_index
-    from qas.search.storage import default_storage_url, get_storage
+    from qas.search.storage import default_storage_url, get_storage, retry_on_race
     from search_spaces import load_space
 
     run_dir = Path(run_dir)
@@ -74,18 +81,22 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     agent = agent_cls(context, **config.agent_options)
     write_config(config, cfg_path)
 
-    storage = get_storage(config.storage or default_storage_url(run_dir), heartbeat=config.storage is not None)
+    url = config.storage or default_storage_url(run_dir)
+    storage = get_storage(url, heartbeat=config.storage is not None)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=config.study or f"qas-{run_dir.resolve().name}",
+    study_name = config.study or f"qas-{run_dir.resolve().name}"
+    study = retry_on_race(lambda: optuna.create_study(
+        study_name=study_name,
         storage=storage,
         direction="maximize",
         sampler=agent.sampler(),
         load_if_exists=True,
-    )
+    ))
     study.set_user_attr("config", config.to_dict())
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
-                        ResultCache(run_dir / "cache.sqlite"), context)
+                        ResultCache(run_dir / "cache.sqlite"), context,
+                        retry_on_race(lambda: ClaimTable(url, study_name)),
+                        f"{socket.gethostname()}-{os.getpid()}")
     _fail_stale_trials(state)
     _restore(state)
     return state
@@ -103,14 +114,20 @@ def _physics_space(task: Any) -> str:
 
 
 def _fail_stale_trials(state: SearchState) -> None:
-    """A single-process run owns its study: a RUNNING trial there is a crash leftover."""
+    """Fail trials whose worker died, and release their claims so the circuits are retried.
+
+    A run in its own SQLite file has one worker: every RUNNING trial there is a crash
+    leftover. With a shared storage, Optuna's heartbeat tells which workers are gone.
+    """
     import optuna
 
     if state.config.storage is not None:
         optuna.storages.fail_stale_trials(state.study)
-        return
-    for t in state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        state.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+    else:
+        for t in state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            state.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+    failed = state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
+    state.claims.release_trials(t.number for t in failed)
 
 
 def completed_trials(study: Any) -> list[Any]:
@@ -137,32 +154,89 @@ def _restore(state: SearchState) -> None:
     state.agent.restore(history)
 
 
+def _sync(state: SearchState) -> None:
+    """Take in circuits other workers evaluated since we last looked (shared studies only)."""
+    if state.config.storage is None:
+        return
+    for t in completed_trials(state.study):
+        dag = CircuitDAG.from_json(t.user_attrs["circuit"])
+        if dag in state.visited:
+            continue
+        state.visited.add(dag, float(t.value))
+        if state.context.index is not None:
+            state.context.index.mark(dag)
+        state.agent.tell(Observation(dag, float(t.value), {}, revisit=True))
+
+
+@contextmanager
+def _heartbeat(state: SearchState, trial: Any):
+    """Keep a trial's heartbeat fresh while it trains, so only dead workers' trials go stale."""
+    storage = state.study._storage
+    if state.config.storage is None or not storage.get_heartbeat_interval():
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(storage.get_heartbeat_interval() or 30):
+            storage.record_heartbeat(trial._trial_id)
+
+    storage.record_heartbeat(trial._trial_id)
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], None] | None = None) -> None:
-    """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits."""
+    """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits.
+
+    Each new circuit is claimed in the claim table before training; a circuit another worker
+    claimed is skipped, and the loop ends when ``budget`` circuits are claimed in all.
+    """
     import optuna
 
     from qas.evaluation import evaluate
     from qas.trainer import TrainConfig
 
     train_cfg = TrainConfig.from_dict({**state.config.train, "seed": state.config.seed})
-    while len(state.visited) < state.config.budget:
+    budget = state.config.budget
+    while True:
+        _sync(state)
+        if len(state.visited) >= budget or state.claims.count() >= budget:
+            return
         trial = state.study.ask()
         try:
             revisits: list[str] = []
             while True:
                 proposal = state.agent.propose(trial, state.visited)
-                if proposal.dag not in state.visited:
+                dag = proposal.dag
+                if dag in state.visited:
+                    if dag.key in state.visited.scores:
+                        revisits.append(dag.key)
+                        state.agent.tell(Observation(dag, state.visited.scores[dag.key], proposal.info, revisit=True))
+                    if len(revisits) > MAX_REVISITS:
+                        raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
+                    continue
+                status = state.claims.claim(dag.key, trial=trial.number, worker=state.worker, budget=budget)
+                if status == "ok":
                     break
-                revisits.append(proposal.dag.key)
-                state.agent.tell(Observation(proposal.dag, state.visited.scores[proposal.dag.key], proposal.info, revisit=True))
-                if len(revisits) > MAX_REVISITS:
-                    raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
-            dag = proposal.dag
+                if status == "full":
+                    state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                    return
+                state.visited.claimed.add(dag.key)  # another worker is on it
+                if state.context.index is not None:
+                    state.context.index.mark(dag)
             trial.set_user_attr("circuit", dag.to_json())
             trial.set_user_attr("key", dag.key)
             trial.set_user_attr("agent_info", proposal.info)
             trial.set_user_attr("revisits", revisits)
-            record = evaluate(dag, state.task, train_cfg, cache=state.cache)
+            trial.set_user_attr("worker", state.worker)
+            with _heartbeat(state, trial):
+                record = evaluate(dag, state.task, train_cfg, cache=state.cache)
             trial.set_user_attr("metrics", record.metrics)
             trial.set_user_attr("params", list(record.params))
             trial.set_user_attr("train_seconds", record.train_seconds)
@@ -172,6 +246,7 @@ def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], 
             state.study.tell(trial, record.score)
         except BaseException:
             state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            state.claims.release_trials([trial.number])
             raise
         if record.cached:
             state.cache_hits += 1

@@ -7,10 +7,19 @@ crashed worker's RUNNING trial be failed and its circuit retried.
 
 from __future__ import annotations
 
+import time
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from qas.errors import QasError
+
+# We drive trials with ask-and-tell and record heartbeats ourselves (runner._heartbeat).
+warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+warnings.filterwarnings("ignore", message=".*heartbeat_interval.*is an experimental feature")
+warnings.filterwarnings("ignore", message=".*grace_period.*is an experimental feature")
+
+T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 30
 GRACE_SECONDS = 120
@@ -40,3 +49,19 @@ def get_storage(url: str, *, heartbeat: bool = False) -> Any:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
     except Exception as exc:  # sqlalchemy raises many kinds for a bad URL or server
         raise QasError(f"cannot open storage {url}: {exc}") from None
+
+
+def retry_on_race(fn: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``fn``, retrying when workers starting together race to create the same tables
+    or study (the loser sees an integrity or duplicate-object error)."""
+    import sqlalchemy as sa
+    from optuna.exceptions import DuplicatedStudyError
+
+    for k in range(attempts):
+        try:
+            return fn()
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError, DuplicatedStudyError):
+            if k == attempts - 1:
+                raise
+            time.sleep(0.2 * (k + 1))
+    raise AssertionError("unreachable")
