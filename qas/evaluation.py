@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -18,17 +18,19 @@ from qas.backends.simulators import Simulator, get_simulator
 from qas.cache import ResultCache, cache_key
 from qas.circuit import CircuitDAG
 from qas.records import EvaluationRecord
-from qas.tasks.base import Split, Task
+from qas.tasks.base import Batch, Split, Task
 from qas.trainer import TrainConfig, check_compatible, train
 
 _DEFAULT_SIM: dict[str, Simulator] = {}
 
 
 def score(dag: CircuitDAG, task: Task, params: np.ndarray, split: Split = "val",
-          simulator: str | Simulator = "qsim") -> dict[str, float]:
+          simulator: str | Simulator = "qsim", max_inputs: int | None = None) -> dict[str, float]:
     """Metrics of fixed parameters on one split, computed on ``simulator`` (qsim by default)."""
     sim = _simulator(simulator)
     batch = task.split(split)
+    if max_inputs is not None and batch.features is not None and len(batch.features) > max_inputs:
+        batch = Batch(batch.features[:max_inputs], batch.targets[:max_inputs])
     out = sim.readout(dag, params, batch.features, task.readout)
     return task.metrics(out, batch)
 
@@ -49,11 +51,20 @@ def evaluate(
     splits: Iterable[Split] = ("val",),
     cache: ResultCache | None = None,
     simulator: str | Simulator = "qsim",
+    noise: Any = None,
+    noise_inputs: int | None = 200,
 ) -> EvaluationRecord:
-    """Train ``dag`` on ``task`` (or reuse the cached result) and score it on qsim."""
+    """Train ``dag`` on ``task`` (or reuse the cached result) and score it on qsim.
+
+    With ``noise`` (a :class:`~qas.backends.noise.NoiseSpec`), every split is also scored on
+    qsim trajectories under that noise (``noisy_<split>_*`` metrics, on the first
+    ``noise_inputs`` inputs of each split), and the record's ``score`` is the noisy
+    validation score: search then optimises what a noisy device would give.
+    """
     check_compatible(dag, task)
     splits = tuple(dict.fromkeys(("val", *splits)))
-    key = cache_key(dag.key, task.name, task.fingerprint, config.fingerprint)
+    noise_tag = "" if noise is None else f"|noise={noise}|reps={noise.repetitions}|n={noise_inputs}"
+    key = cache_key(dag.key, task.name + noise_tag, task.fingerprint, config.fingerprint)
     record = cache.get(key) if cache is not None else None
     if record is not None:
         missing = [s for s in splits if f"{s}_score" not in record.metrics and (s == "val" or task.has_data)]
@@ -61,6 +72,8 @@ def evaluate(
             return dataclasses.replace(record, cached=True)
         t0 = time.perf_counter()
         extra = _score_splits(dag, task, record.param_array, missing, simulator)
+        if noise is not None:
+            extra.update(_noisy_splits(dag, task, record.param_array, missing, noise, noise_inputs))
         record = record.with_metrics(extra, score_seconds=record.score_seconds + time.perf_counter() - t0)
         cache.put(key, record)
         return dataclasses.replace(record, cached=True)
@@ -70,6 +83,8 @@ def evaluate(
     metrics = _score_splits(dag, task, result.params, splits, simulator)
     metrics["torch_val_score"] = result.val_score
     metrics["train_steps"] = float(result.steps)
+    if noise is not None:
+        metrics.update(_noisy_splits(dag, task, result.params, splits, noise, noise_inputs))
     record = EvaluationRecord(
         circuit_key=dag.key,
         circuit_json=dag.to_json(),
@@ -77,7 +92,7 @@ def evaluate(
         task_config=task.config(),
         train_config=dataclasses.asdict(config),
         params=tuple(float(p) for p in result.params),
-        score=metrics["val_score"],
+        score=metrics["noisy_val_score" if noise is not None else "val_score"],
         metrics=metrics,
         train_seconds=result.seconds,
         score_seconds=time.perf_counter() - t0,
@@ -95,4 +110,18 @@ def _score_splits(dag: CircuitDAG, task: Task, params: np.ndarray, splits: Itera
             continue  # without data every split is the same circuit
         for name, value in score(dag, task, params, split, simulator).items():
             out[f"{split}_{name}"] = value
+    return out
+
+
+def _noisy_splits(dag: CircuitDAG, task: Task, params: np.ndarray, splits: Iterable[Split], noise: Any,
+                  max_inputs: int | None) -> dict[str, float]:
+    from qas.backends.simulators import NoisyQsimSimulator
+
+    sim = NoisyQsimSimulator(noise)
+    out: dict[str, float] = {}
+    for split in splits:
+        if split != "val" and not task.has_data:
+            continue
+        for name, value in score(dag, task, params, split, sim, max_inputs=max_inputs).items():
+            out[f"noisy_{split}_{name}"] = value
     return out

@@ -138,3 +138,38 @@ def _cirq_state(circuit: Any, n: int) -> np.ndarray:
 
 def get_simulator(name: str, **options: Any) -> Simulator:
     return SIMULATORS.get(name)(**options)
+
+
+class NoisyQsimSimulator:
+    """qsim with a noise model: expectation values averaged over quantum trajectories.
+
+    Trajectories need the public ``qsimcirq`` path (one resolved circuit per input), so this
+    is slower than noiseless scoring; ``max_inputs`` caps the inputs scored per split.
+    """
+
+    def __init__(self, noise: Any, *, seed: int = 0, max_inputs: int | None = None) -> None:
+        self.noise = noise
+        self.seed = seed
+        self.max_inputs = max_inputs
+
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        import cirq
+        import qsimcirq
+
+        from qas.cirq_io import resolver, to_cirq
+        from qas.errors import QasError
+
+        if spec.kind == "state":
+            raise QasError("noisy scoring gives expectation values; tasks read out as a state vector "
+                           "(state-prep, maxcut) are scored without noise")
+        options = qsimcirq.QSimOptions(ev_noisy_repetitions=self.noise.repetitions)
+        sim = qsimcirq.QSimSimulator(qsim_options=options, noise=self.noise.model(), seed=self.seed)
+        rows = [None] if features is None else list(features)
+        resolvers = [resolver(dag, params, None if f is None else f[: dag.num_features]) for f in rows]
+        obs = observables(spec, dag.num_qubits)
+        circuit = to_cirq(dag)
+        qubits = cirq.LineQubit.range(dag.num_qubits)
+        circuit = circuit + cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
+        values = sim.simulate_expectation_values_sweep(circuit, obs, resolvers)
+        out = np.real(np.asarray(values, dtype=np.complex128))
+        return out[:, 0] if spec.kind == "energy" else out

@@ -36,6 +36,9 @@ class SearchConfig:
     study: str | None = None          # study name; default derived from the run directory
     top_k: int = 10
     final: bool = True                # retrain the winner with the full budget and report
+    noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
+    noise_repetitions: int = 100      # trajectories per input
+    noise_inputs: int = 200           # inputs per split scored with noise
     agent_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=lambda: dict(SEARCH_TRAIN))
@@ -82,7 +85,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             raise QasError(f"{path}: {name} must be a table")
     types = {"budget": int, "seed": int, "top_k": int, "train_limit": int, "val_limit": int,
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
-             "study": str, "data_dir": str, "final": bool}
+             "study": str, "data_dir": str, "final": bool, "noise": str, "noise_repetitions": int,
+             "noise_inputs": int}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
             raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")

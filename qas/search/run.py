@@ -77,10 +77,12 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
         if console is not None:
             console.print("retraining the best circuit with the full training budget and scoring it on qsim ...")
-        final_record = evaluate(dag, full_task, final_cfg, splits=("val", "test"), cache=state.cache)
+        final_record = evaluate(dag, full_task, final_cfg, splits=("val", "test"), cache=state.cache,
+                                noise=state.noise, noise_inputs=cfg.noise_inputs)
         write_best(state.run_dir, final_record, full_task)
         for spec in ("u3cu3:2", "hea:2"):
-            rec = evaluate(build_ansatz(spec, state.space), full_task, final_cfg, splits=("val", "test"), cache=state.cache)
+            rec = evaluate(build_ansatz(spec, state.space), full_task, final_cfg, splits=("val", "test"),
+                           cache=state.cache, noise=state.noise, noise_inputs=cfg.noise_inputs)
             baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
         if hasattr(full_task, "data"):
             from qas.tasks.baselines import logistic_regression_accuracy
@@ -130,8 +132,17 @@ def summary_table(summary: SearchSummary, state: SearchState) -> Table:
         m = summary.final.metrics
         table.add_row(f"best circuit ({summary.best_key[:12]}), retrained", fmt(m.get("val_score"), name),
                       fmt(m.get("test_score", float("nan")), name))
+        if "noisy_val_score" in m:
+            table.add_row(f"  same, with noise {state.noise}", fmt(m.get("noisy_val_score"), name),
+                          fmt(m.get("noisy_test_score", float("nan")), name))
     for label, b in summary.baselines.items():
         table.add_row(label, fmt(b.get("val_score", float("nan")), name), fmt(b.get("test_score", float("nan")), name))
+        if "noisy_val_score" in b:
+            table.add_row(f"  same, with noise", fmt(b.get("noisy_val_score"), name),
+                          fmt(b.get("noisy_test_score", float("nan")), name))
     table.caption = (f"{summary.evaluated} unique circuits evaluated, {summary.cache_hits} cache hits; "
                      f"report: {summary.run_dir / 'report.md'}")
+    if state.noise is not None:
+        table.caption += (f"\nnoisy rows: qsim trajectories ({state.noise.repetitions} per input) on the first "
+                          f"{state.config.noise_inputs} inputs of each split")
     return table

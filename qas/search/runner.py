@@ -42,6 +42,7 @@ class SearchState:
     context: SearchContext
     claims: Any = None
     worker: str = ""
+    noise: Any = None
     cache_hits: int = 0
 
 
@@ -93,10 +94,13 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
         load_if_exists=True,
     ))
     study.set_user_attr("config", config.to_dict())
+    from qas.backends.noise import NoiseSpec
+
+    noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
                         ResultCache(run_dir / "cache.sqlite"), context,
                         retry_on_race(lambda: ClaimTable(url, study_name)),
-                        f"{socket.gethostname()}-{os.getpid()}")
+                        f"{socket.gethostname()}-{os.getpid()}", noise)
     _fail_stale_trials(state)
     _restore(state)
     return state
@@ -236,7 +240,8 @@ def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], 
             trial.set_user_attr("revisits", revisits)
             trial.set_user_attr("worker", state.worker)
             with _heartbeat(state, trial):
-                record = evaluate(dag, state.task, train_cfg, cache=state.cache)
+                record = evaluate(dag, state.task, train_cfg, cache=state.cache, noise=state.noise,
+                                  noise_inputs=state.config.noise_inputs)
             trial.set_user_attr("metrics", record.metrics)
             trial.set_user_attr("params", list(record.params))
             trial.set_user_attr("train_seconds", record.train_seconds)

@@ -1,0 +1,65 @@
+"""Noise models for noise-aware scoring, parsed from a short spec such as ``depolarizing:p=0.01``.
+
+Scoring with noise runs qsim's quantum trajectories (``qsimcirq`` with a Cirq noise model and
+``ev_noisy_repetitions`` trajectories per input); training stays noiseless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from qas.errors import QasError
+from qas.registry import Registry
+
+CHANNELS: Registry[tuple[str, Callable[[float], Any]]] = Registry("noise channel")
+
+
+def _add(name: str, param: str, make: str) -> None:
+    def factory(value: float) -> Any:
+        import cirq
+
+        return getattr(cirq, make)(value)
+
+    CHANNELS.add(name, (param, factory))
+
+
+_add("depolarizing", "p", "depolarize")
+_add("bit-flip", "p", "bit_flip")
+_add("phase-flip", "p", "phase_flip")
+_add("amplitude-damping", "gamma", "amplitude_damp")
+_add("phase-damping", "gamma", "phase_damp")
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """A single-qubit channel applied after every moment, on every qubit."""
+
+    channel: str
+    strength: float
+    repetitions: int = 100
+
+    @classmethod
+    def parse(cls, text: str, repetitions: int = 100) -> "NoiseSpec":
+        name, _, args = text.partition(":")
+        param, _ = CHANNELS.get(name)
+        key, _, value = args.partition("=")
+        if key.strip() != param or not value:
+            raise QasError(f"noise {text!r}: write it as {CHANNELS.canonical(name)}:{param}=<value>, e.g. depolarizing:p=0.01")
+        try:
+            strength = float(value)
+        except ValueError:
+            raise QasError(f"noise {text!r}: {param} must be a number") from None
+        if not 0.0 <= strength <= 1.0:
+            raise QasError(f"noise {text!r}: {param} must lie in [0, 1]")
+        if repetitions < 1:
+            raise QasError("noise repetitions must be >= 1")
+        return cls(CHANNELS.canonical(name), strength, repetitions)
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{CHANNELS.get(self.channel)[0]}={self.strength:g}"
+
+    def model(self) -> Any:
+        import cirq
+
+        return cirq.ConstantQubitNoiseModel(CHANNELS.get(self.channel)[1](self.strength))

@@ -1,0 +1,49 @@
+"""Noise-aware scoring on qsim trajectories."""
+
+import numpy as np
+import pytest
+
+from qas import CircuitDAG, Gate
+from qas.backends.noise import NoiseSpec
+from qas.backends.simulators import NoisyQsimSimulator, QsimSimulator
+from qas.errors import QasError, UnknownNameError
+from qas.tasks.base import Readout
+
+
+def test_single_qubit_depolarizing_shrinks_z_as_physics_says():
+    dag = CircuitDAG(1, [Gate("RX", (0,), "trainable")])
+    theta = 0.3
+    noisy = NoisyQsimSimulator(NoiseSpec.parse("depolarizing:p=0.3", repetitions=4000))
+    z = noisy.readout(dag, np.array([theta]), None, Readout("z"))[0, 0]
+    # one moment, then the channel: <Z> = (1 - 4p/3) cos(theta)
+    assert z == pytest.approx((1 - 0.4) * np.cos(theta), abs=0.05)
+
+
+def test_zero_noise_equals_noiseless_qsim():
+    dag = CircuitDAG(2, [Gate("RY", (0,), "feature", feature=0), Gate("CNOT", (0, 1)), Gate("U3", (1,), "trainable")])
+    params = np.array([0.4, -0.2, 1.1])
+    feats = np.array([[0.3], [1.2], [-0.7]])
+    a = NoisyQsimSimulator(NoiseSpec.parse("depolarizing:p=0", repetitions=3)).readout(dag, params, feats, Readout("z"))
+    b = QsimSimulator().readout(dag, params, feats, Readout("z"))
+    assert np.allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "text, error, message",
+    [
+        ("depolarizing", QasError, "write it as depolarizing:p=<value>"),
+        ("depolarizing:p=lots", QasError, "p must be a number"),
+        ("depolarizing:p=1.5", QasError, r"must lie in \[0, 1\]"),
+        ("amplitude-damping:p=0.1", QasError, "amplitude-damping:gamma=<value>"),
+        ("cosmic-rays:p=0.1", UnknownNameError, "unknown noise channel 'cosmic-rays'"),
+    ],
+)
+def test_bad_noise_specs(text, error, message):
+    with pytest.raises(error, match=message):
+        NoiseSpec.parse(text)
+
+
+def test_state_readouts_refuse_noise_clearly():
+    dag = CircuitDAG(1, [Gate("H", (0,))])
+    with pytest.raises(QasError, match="scored without noise"):
+        NoisyQsimSimulator(NoiseSpec.parse("bit-flip:p=0.1")).readout(dag, np.zeros(0), None, Readout("state"))
