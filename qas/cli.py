@@ -122,6 +122,8 @@ def search_cmd(
     study: Optional[str] = typer.Option(None, "--study", help="Optuna study name (to share one across workers)."),
     final: Optional[bool] = typer.Option(None, "--final/--no-final", help="Retrain the winner and baselines at the end."),
     noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask workers."),
+    dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
 ) -> None:
     """Search for the best circuit for a task and write a report."""
     from qas.search import SearchConfig, load_config, search
@@ -130,7 +132,7 @@ def search_cmd(
     cfg = base.with_overrides(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
-        final=final, noise=noise,
+        final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler,
     )
     from qas.search.base import AGENTS
     from qas.tasks import TASKS

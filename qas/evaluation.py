@@ -63,8 +63,7 @@ def evaluate(
     """
     check_compatible(dag, task)
     splits = tuple(dict.fromkeys(("val", *splits)))
-    noise_tag = "" if noise is None else f"|noise={noise}|reps={noise.repetitions}|n={noise_inputs}"
-    key = cache_key(dag.key, task.name + noise_tag, task.fingerprint, config.fingerprint)
+    key = result_key(dag, task, config, noise, noise_inputs)
     record = cache.get(key) if cache is not None else None
     if record is not None:
         missing = [s for s in splits if f"{s}_score" not in record.metrics and (s == "val" or task.has_data)]
@@ -100,6 +99,13 @@ def evaluate(
     if cache is not None:
         cache.put(key, record)
     return record
+
+
+def result_key(dag: CircuitDAG, task: Task, config: TrainConfig, noise: Any = None,
+               noise_inputs: int | None = 200) -> str:
+    """The result-cache key: canonical circuit, task config, training config, noise setting."""
+    noise_tag = "" if noise is None else f"|noise={noise}|reps={noise.repetitions}|n={noise_inputs}"
+    return cache_key(dag.key, task.name + noise_tag, task.fingerprint, config.fingerprint)
 
 
 def _score_splits(dag: CircuitDAG, task: Task, params: np.ndarray, splits: Iterable[Split],

@@ -42,7 +42,7 @@ from qas.tasks.base import Readout
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
 FULL_UNITARY_MAX_QUBITS = 5
 #: otherwise, the largest fused block (in qubits)
-BLOCK_QUBITS = 2
+BLOCK_QUBITS = 3
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class SearchConfig:
     noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
     noise_repetitions: int = 100      # trajectories per input
     noise_inputs: int = 200           # inputs per split scored with noise
+    workers: int | None = None        # evaluate on N local Dask worker processes
+    dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=lambda: dict(SEARCH_TRAIN))
@@ -61,7 +63,7 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
         d = self.to_dict()
-        for k in ("budget", "top_k", "final", "data_dir", "storage", "final_train"):
+        for k in ("budget", "top_k", "final", "data_dir", "storage", "final_train", "workers", "dask_scheduler"):
             d.pop(k, None)
         return d
 
@@ -86,7 +88,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     types = {"budget": int, "seed": int, "top_k": int, "train_limit": int, "val_limit": int,
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
              "study": str, "data_dir": str, "final": bool, "noise": str, "noise_repetitions": int,
-             "noise_inputs": int}
+             "noise_inputs": int, "workers": int, "dask_scheduler": str}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
             raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")

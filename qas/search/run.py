@@ -35,6 +35,22 @@ def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, co
 
     t0 = time.perf_counter()
     state = prepare(config, run_dir, resume=resume)
+    executor = None
+    if config.workers or config.dask_scheduler:
+        from qas.search.executors import DaskExecutor
+
+        executor = DaskExecutor(scheduler=config.dask_scheduler, workers=config.workers)
+    try:
+        _loop(state, executor, console, progress)
+    finally:
+        if executor is not None:
+            executor.close()
+    return finalize(state, wall_seconds=time.perf_counter() - t0, console=console)
+
+
+def _loop(state: SearchState, executor: Any, console: Console | None, progress: bool) -> None:
+    from qas.console import progress_bar
+
     done_before = len(state.visited)
     if console is not None and done_before:
         console.print(f"resuming {state.run_dir}: {done_before} circuits already evaluated")
@@ -52,10 +68,9 @@ def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, co
                 rate = (count - done_before) / max(time.perf_counter() - started, 1e-9) * 60
                 bar.update(tid, completed=count, best=fmt(best[0], score_name), rate=f"{rate:.1f}/min")
 
-            run_loop(state, on_trial=on_trial)
+            run_loop(state, on_trial=on_trial, executor=executor)
     else:
-        run_loop(state)
-    return finalize(state, wall_seconds=time.perf_counter() - t0, console=console)
+        run_loop(state, executor=executor)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:

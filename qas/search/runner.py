@@ -173,8 +173,8 @@ def _sync(state: SearchState) -> None:
 
 
 @contextmanager
-def _heartbeat(state: SearchState, trial: Any):
-    """Keep a trial's heartbeat fresh while it trains, so only dead workers' trials go stale."""
+def _heartbeat(state: SearchState, trials: list[Any]):
+    """Keep the trials' heartbeats fresh while they train, so only dead workers' trials go stale."""
     storage = state.study._storage
     if state.config.storage is None or not storage.get_heartbeat_interval():
         yield
@@ -182,11 +182,15 @@ def _heartbeat(state: SearchState, trial: Any):
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(storage.get_heartbeat_interval() or 30):
-            storage.record_heartbeat(trial._trial_id)
+        for t in trials:
+            storage.record_heartbeat(t._trial_id)
 
-    storage.record_heartbeat(trial._trial_id)
-    thread = threading.Thread(target=beat, daemon=True)
+    def loop() -> None:
+        while not stop.wait(storage.get_heartbeat_interval() or 30):
+            beat()
+
+    beat()
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
         yield
@@ -195,69 +199,112 @@ def _heartbeat(state: SearchState, trial: Any):
         thread.join()
 
 
-def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], None] | None = None) -> None:
-    """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits.
+@dataclass
+class _Pending:
+    trial: Any
+    proposal: Any
+    revisits: list[str]
 
-    Each new circuit is claimed in the claim table before training; a circuit another worker
-    claimed is skipped, and the loop ends when ``budget`` circuits are claimed in all.
+
+def _next_candidate(state: SearchState) -> _Pending | None:
+    """Ask a trial and let the agent fill it with a circuit nobody has evaluated or claimed.
+
+    Returns ``None`` when the budget is fully claimed (across all workers).
     """
     import optuna
 
-    from qas.evaluation import evaluate
+    trial = state.study.ask()
+    try:
+        revisits: list[str] = []
+        while True:
+            proposal = state.agent.propose(trial, state.visited)
+            dag = proposal.dag
+            if dag in state.visited:
+                if dag.key in state.visited.scores:
+                    revisits.append(dag.key)
+                    state.agent.tell(Observation(dag, state.visited.scores[dag.key], proposal.info, revisit=True))
+                if len(revisits) > MAX_REVISITS:
+                    raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
+                continue
+            status = state.claims.claim(dag.key, trial=trial.number, worker=state.worker, budget=state.config.budget)
+            if status == "ok":
+                break
+            if status == "full":
+                state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                return None
+            state.visited.claimed.add(dag.key)  # another worker is on it
+            if state.context.index is not None:
+                state.context.index.mark(dag)
+        trial.set_user_attr("circuit", dag.to_json())
+        trial.set_user_attr("key", dag.key)
+        trial.set_user_attr("agent_info", proposal.info)
+        trial.set_user_attr("revisits", revisits)
+        trial.set_user_attr("worker", state.worker)
+        state.visited.claimed.add(dag.key)  # ours: never propose it again in this batch
+        if state.context.index is not None:
+            state.context.index.mark(dag)
+        return _Pending(trial, proposal, revisits)
+    except BaseException:
+        state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        state.claims.release_trials([trial.number])
+        raise
+
+
+def _finish(state: SearchState, p: _Pending, record: EvaluationRecord) -> None:
+    trial, dag = p.trial, p.proposal.dag
+    trial.set_user_attr("metrics", record.metrics)
+    trial.set_user_attr("params", list(record.params))
+    trial.set_user_attr("train_seconds", record.train_seconds)
+    trial.set_user_attr("score_seconds", record.score_seconds)
+    trial.set_user_attr("cached", record.cached)
+    trial.set_user_attr("seed", state.config.seed)
+    state.study.tell(trial, record.score)
+    if record.cached:
+        state.cache_hits += 1
+    state.visited.claimed.discard(dag.key)
+    state.visited.add(dag, record.score)
+    state.agent.tell(Observation(dag, record.score, p.proposal.info))
+
+
+def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], None] | None = None,
+             executor: Any = None) -> None:
+    """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits.
+
+    Each new circuit is claimed in the claim table before training; a circuit another worker
+    claimed is skipped, and the loop ends when ``budget`` circuits are claimed in all. With an
+    ``executor`` (e.g. :class:`~qas.search.executors.DaskExecutor`) the agent proposes a batch
+    of ``executor.batch_size`` circuits, they train in parallel, and results are told in order.
+    """
+    import optuna
+
+    from qas.search.executors import LocalExecutor
     from qas.trainer import TrainConfig
 
     train_cfg = TrainConfig.from_dict({**state.config.train, "seed": state.config.seed})
+    executor = executor or LocalExecutor()
     budget = state.config.budget
     while True:
         _sync(state)
-        if len(state.visited) >= budget or state.claims.count() >= budget:
+        room = budget - max(len(state.visited), state.claims.count())
+        if room <= 0:
             return
-        trial = state.study.ask()
+        batch: list[_Pending] = []
+        for _ in range(min(executor.batch_size, room)):
+            p = _next_candidate(state)
+            if p is None:
+                break
+            batch.append(p)
+        if not batch:
+            return
         try:
-            revisits: list[str] = []
-            while True:
-                proposal = state.agent.propose(trial, state.visited)
-                dag = proposal.dag
-                if dag in state.visited:
-                    if dag.key in state.visited.scores:
-                        revisits.append(dag.key)
-                        state.agent.tell(Observation(dag, state.visited.scores[dag.key], proposal.info, revisit=True))
-                    if len(revisits) > MAX_REVISITS:
-                        raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
-                    continue
-                status = state.claims.claim(dag.key, trial=trial.number, worker=state.worker, budget=budget)
-                if status == "ok":
-                    break
-                if status == "full":
-                    state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                    return
-                state.visited.claimed.add(dag.key)  # another worker is on it
-                if state.context.index is not None:
-                    state.context.index.mark(dag)
-            trial.set_user_attr("circuit", dag.to_json())
-            trial.set_user_attr("key", dag.key)
-            trial.set_user_attr("agent_info", proposal.info)
-            trial.set_user_attr("revisits", revisits)
-            trial.set_user_attr("worker", state.worker)
-            with _heartbeat(state, trial):
-                record = evaluate(dag, state.task, train_cfg, cache=state.cache, noise=state.noise,
-                                  noise_inputs=state.config.noise_inputs)
-            trial.set_user_attr("metrics", record.metrics)
-            trial.set_user_attr("params", list(record.params))
-            trial.set_user_attr("train_seconds", record.train_seconds)
-            trial.set_user_attr("score_seconds", record.score_seconds)
-            trial.set_user_attr("cached", record.cached)
-            trial.set_user_attr("seed", state.config.seed)
-            state.study.tell(trial, record.score)
+            with _heartbeat(state, [p.trial for p in batch]):
+                records = executor.evaluate(state, [p.proposal.dag for p in batch], train_cfg)
         except BaseException:
-            state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            state.claims.release_trials([trial.number])
+            for p in batch:
+                state.study.tell(p.trial, state=optuna.trial.TrialState.FAIL)
+            state.claims.release_trials([p.trial.number for p in batch])
             raise
-        if record.cached:
-            state.cache_hits += 1
-        state.visited.add(dag, record.score)
-        if state.context.index is not None:
-            state.context.index.mark(dag)
-        state.agent.tell(Observation(dag, record.score, proposal.info))
-        if on_trial is not None:
-            on_trial(record, len(state.visited))
+        for p, record in zip(batch, records):
+            _finish(state, p, record)
+            if on_trial is not None:
+                on_trial(record, len(state.visited))
