@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
@@ -220,12 +219,8 @@ def load_space(name_or_path: str | Path) -> SearchSpace:
         return SPACES.get(text)()
     path = Path(text)
     if path.suffix.lower() == ".toml" or path.exists():
-        if not path.is_file():
-            raise SpaceError(f"space file {path} does not exist")
-        try:
-            data = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SpaceError(f"{path}: not valid TOML: {exc}") from None
-        return space_from_dict(data, name=path.stem)
+        from qas.tomlfile import read_toml
+
+        return space_from_dict(read_toml(path, "space", SpaceError), name=path.stem)
     SPACES.get(text)  # raises UnknownNameError listing the built-in spaces
     raise AssertionError("unreachable")

@@ -7,7 +7,6 @@ run directory with a different config (other than a larger budget) is refused.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -70,13 +69,10 @@ class SearchConfig:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a search config TOML into override keyword arguments, with clear errors."""
+    from qas.tomlfile import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise QasError(f"config file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise QasError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "config")
     data = data.get("search", data)
     known = {f.name for f in fields(SearchConfig)}
     unknown = set(data) - known
