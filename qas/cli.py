@@ -168,6 +168,40 @@ def show_cmd(run: Path = typer.Argument(..., help="A run directory.")) -> None:
     show_run(run, out_console)
 
 
+@app.command("pretrain")
+def pretrain_cmd(
+    space: str = typer.Option(..., "--space", "-s", help="Built-in space name or a TOML spec file."),
+    pool: Optional[Path] = typer.Option(None, "--pool", help="A JSONL pool (default: sample -n circuits)."),
+    n: int = typer.Option(100_000, "-n", min=10, help="Pool size when sampling."),
+    pool_seed: int = typer.Option(0, "--pool-seed", help="Seed of the sampled pool."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the model's initialisation and batches."),
+    out: Path = typer.Option(..., "--out", "-o", help="Embedding file to write (.pt)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=1),
+    compact: bool = typer.Option(False, "--compact", help="Store weights + pool seed; rebuild the table on load."),
+) -> None:
+    """Pretrain the graph autoencoder on a pool of circuits (no labels) and store the embeddings."""
+    from encoders import pretrain
+
+    overrides = {"epochs": epochs} if epochs else {}
+    pretrain(space, pool, n=n, pool_seed=pool_seed, seed=seed, out=out, compact=compact, console=out_console,
+             **overrides)
+
+
+@app.command("embed")
+def embed_cmd(
+    circuit: str = typer.Option(..., "--circuit", "-c", help="Circuit JSON file or run directory."),
+    embeddings: Optional[Path] = typer.Option(None, "--embeddings", help="Embedding file (default: shipped one)."),
+    space: Optional[str] = typer.Option(None, "--space", help="Space whose shipped embeddings to use."),
+) -> None:
+    """Print a circuit's latent vector (JSON list)."""
+    import json
+
+    from encoders import embed_circuit
+
+    z = embed_circuit(circuit, embeddings=embeddings, space=space)
+    print(json.dumps([float(v) for v in z]))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn our errors into a clear message and exit code 2."""
     try:
