@@ -28,7 +28,7 @@ class SearchConfig:
     space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
     embeddings: str | None = None     # default: the shipped checkpoint for the space
     seed: int = 0
-    train_limit: int | None = 2000    # training images per candidate while searching
+    train_limit: int | None = None    # cap on training images per candidate while searching (None: all)
     val_limit: int | None = None
     data_dir: str | None = None
     storage: str | None = None        # Optuna URL; default sqlite in the run directory
