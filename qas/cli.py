@@ -168,6 +168,21 @@ def show_cmd(run: Path = typer.Argument(..., help="A run directory.")) -> None:
     show_run(run, out_console)
 
 
+@app.command("verify")
+def verify_cmd(
+    run: Path = typer.Argument(..., help="A finished run directory."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Check only the first N test inputs."),
+) -> None:
+    """Recompute a run's reported test score from best_cirq.json with plain cirq.Simulator."""
+    from qas.verify import verify_run
+
+    r = verify_run(run, limit=limit)
+    out_console.print(
+        f"{r['split']} score from best_cirq.json on cirq.Simulator ({r['inputs']} inputs): {r['cirq_score']:.4%}; "
+        f"reported (qsim): {r['reported_score']:.4%}; difference {r['difference']:+.4%}"
+    )
+
+
 @app.command("pretrain")
 def pretrain_cmd(
     space: str = typer.Option(..., "--space", "-s", help="Built-in space name or a TOML spec file."),

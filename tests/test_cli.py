@@ -91,3 +91,33 @@ def test_evaluate_cli_bad_circuit_file(tmp_path):
     assert r.returncode == 2 and "neither a file nor a hand-designed ansatz" in r.stderr.replace("\n", " ")
     r = qas("evaluate", "--task", "vqe-h2", "--circuit", "u3cu3:1", "--space", "qml-10q")
     assert r.returncode == 2 and "10 qubits but task" in r.stderr.replace("\n", " ")
+
+
+def test_search_export_show_verify_end_to_end(tmp_path):
+    """A tiny real fashion-2 search, then every command that reads its run directory."""
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        '[search]\ntask = "fashionmnist"\nagent = "evolution"\nbudget = 3\ntrain_limit = 200\n'
+        "[search.task_options]\nval_limit = 100\ntest_limit = 150\n"
+        "[search.train]\nepochs = 1\n[search.final_train]\nepochs = 1\n"
+    )
+    run = tmp_path / "run"
+    r = qas("search", "--config", str(cfg), "--out", str(run))
+    assert r.returncode == 0, r.stderr
+    assert "logistic regression" in r.stdout and "hand-designed u3cu3:2" in r.stdout
+    for name in ("config.toml", "best.json", "best_cirq.json", "best.qasm", "leaderboard.csv", "search_curve.png", "report.md"):
+        assert (run / name).is_file(), name
+    circuit = cirq.read_json(json_text=qas("export", str(run), "--format", "cirq").stdout)
+    assert cirq.is_parameterized(circuit)  # the features x_i stay symbols; trained angles are numbers
+    assert all(s.name.startswith("x_") for s in cirq.parameter_symbols(circuit))
+    qasm = qas("export", str(run), "--format", "qasm").stdout
+    assert "OPENQASM 2.0;" in qasm and "data-encoding" in qasm
+    shown = qas("show", str(run))
+    assert shown.returncode == 0 and "test_accuracy" in shown.stdout
+    verified = qas("verify", str(run))
+    assert verified.returncode == 0 and "cirq.Simulator" in verified.stdout, verified.stderr
+    from qas.verify import verify_run
+
+    check = verify_run(run)
+    assert check["inputs"] == 150
+    assert abs(check["difference"]) <= 1 / 150 + 1e-9  # at most one borderline input flips (float32 qsim)
