@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from qas.search.pool_index import PoolIndex
+
+# Loading a 100k-circuit store takes seconds; a process that runs several searches (tests,
+# experiments) loads each file once. Keyed by file, size and mtime, so a rewritten file reloads.
+_LOADED: dict[tuple, PoolIndex] = {}
 
 
 def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int = 0) -> PoolIndex | None:
@@ -18,5 +23,12 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
 
     if embeddings is None and pretrained_path(space) is None and not required:
         return None
-    store = load_embeddings(embeddings, space, progress=True)
-    return PoolIndex.from_store(store)
+    path = Path(embeddings) if embeddings else pretrained_path(space)
+    stat = path.stat() if path is not None and path.exists() else None
+    key = (str(path), stat.st_size, stat.st_mtime_ns, space.fingerprint) if stat else None
+    if key is None or key not in _LOADED:
+        index = PoolIndex.from_store(load_embeddings(embeddings, space, progress=True))
+        if key is None:
+            return index
+        _LOADED[key] = index
+    return _LOADED[key].fresh()

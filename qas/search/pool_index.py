@@ -26,6 +26,13 @@ class PoolIndex:
         self._pos = {dag.key: i for i, dag in enumerate(self.pool)}
         self.visited = np.zeros(len(self.pool), dtype=bool)
 
+    def fresh(self) -> "PoolIndex":
+        """A copy with nothing visited that shares the (read-only) pool and tables."""
+        new = object.__new__(PoolIndex)
+        new.pool, new.latents, new._sq, new._pos = self.pool, self.latents, self._sq, self._pos
+        new.visited = np.zeros(len(self.pool), dtype=bool)
+        return new
+
     @classmethod
     def from_store(cls, store: object) -> "PoolIndex":
         """Adapt an :class:`encoders.store.EmbeddingStore` (its pool and latent means)."""
