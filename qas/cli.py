@@ -108,7 +108,8 @@ def evaluate_cmd(
 def search_cmd(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="fashionmnist, mnist, state-prep, maxcut, vqe-h2, tfim-8, ..."),
     variant: Optional[str] = typer.Option(None, "--variant", help="e.g. fashion-2, fashion-4, fashion-10."),
-    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, random, evolution."),
+    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, random, evolution "
+                                        "(default: reinforce if the space has embeddings, else evolution)."),
     budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
     space: Optional[str] = typer.Option(None, "--space", help="Search space name or TOML file."),
     embeddings: Optional[str] = typer.Option(None, "--embeddings", help="Embedding checkpoint (default: shipped one)."),
@@ -137,9 +138,11 @@ def search_cmd(
     from qas.search.base import AGENTS
     from qas.tasks import TASKS
 
-    TASKS.canonical(cfg.task), AGENTS.canonical(cfg.agent)  # fail early on unknown names
+    TASKS.canonical(cfg.task)  # fail early on unknown names
+    if cfg.agent is not None:
+        AGENTS.canonical(cfg.agent)
     if out is None:
-        out = Path("runs") / f"{cfg.variant or cfg.task}-{cfg.agent}-seed{cfg.seed}"
+        out = Path("runs") / f"{cfg.variant or cfg.task}-{cfg.agent or 'auto'}-seed{cfg.seed}"
     search(cfg, out, resume=resume, console=out_console)
 
 

@@ -23,7 +23,7 @@ FINAL_TRAIN = {"epochs": 10, "batch_size": 32, "lr": 0.02, "steps": 500, "patien
 class SearchConfig:
     task: str = "fashionmnist"
     variant: str | None = None
-    agent: str = "reinforce"
+    agent: str | None = None          # default: reinforce when the space has embeddings, else evolution
     budget: int = 100
     space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
     embeddings: str | None = None     # default: the shipped checkpoint for the space

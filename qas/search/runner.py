@@ -61,7 +61,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     task = build_task(config.task, variant=config.variant, data_dir=config.data_dir,
                       train_limit=config.train_limit, **_task_extras(config))
     space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
-    config = config.with_overrides(space=config.space or space.name)
+    config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space))
     cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)
@@ -104,6 +104,13 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     _fail_stale_trials(state)
     _restore(state)
     return state
+
+
+def _default_agent(config: SearchConfig, space: Any) -> str:
+    """REINFORCE on the latent space when embeddings exist for the space; evolution otherwise."""
+    from encoders.store import pretrained_path
+
+    return "reinforce" if config.embeddings or pretrained_path(space) is not None else "evolution"
 
 
 def _task_extras(config: SearchConfig) -> dict[str, Any]:
