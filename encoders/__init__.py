@@ -1,0 +1,46 @@
+"""How circuits become vectors: featurizer, graph autoencoder, pretraining, embedding store.
+
+The names below import lazily (``import encoders`` does not import torch until one of them
+is used), so the CLI and agents can import this package cheaply.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointError": "encoders.errors",
+    "CircuitVGAE": "encoders.vgae",
+    "EmbeddingError": "encoders.errors",
+    "EmbeddingStore": "encoders.store",
+    "FORMAT_VERSION": "encoders.store",
+    "Featurizer": "encoders.featurizer",
+    "GINEncoder": "encoders.gin_encoder",
+    "GraphTable": "encoders.featurizer",
+    "InnerProductDecoder": "encoders.decoders",
+    "NodeStateDecoder": "encoders.decoders",
+    "OpDecoder": "encoders.decoders",
+    "PretrainConfig": "encoders.pretrain",
+    "PretrainReport": "encoders.pretrain",
+    "QubitDecoder": "encoders.decoders",
+    "embed_circuit": "encoders.api",
+    "load_embeddings": "encoders.store",
+    "pretrain": "encoders.pretrain",
+    "pretrained_path": "encoders.store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'encoders' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

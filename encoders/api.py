@@ -1,0 +1,41 @@
+"""Library calls behind the embedding commands of the CLI (``qas embed``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qas.circuit import CircuitDAG
+
+from encoders.store import EmbeddingStore, load_embeddings
+
+
+def embed_circuit(
+    circuit: CircuitDAG | str | Path,
+    *,
+    embeddings: str | Path | EmbeddingStore | None = None,
+    space: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> np.ndarray:
+    """The latent vector (float32, ``[latent]``) of a circuit under an embedding file.
+
+    ``circuit`` is a ``CircuitDAG`` or anything :func:`qas.circuit_files.read_circuit`
+    reads (a circuit JSON file, a run directory, a Cirq JSON file). ``embeddings`` is a
+    file, a loaded store, or ``None`` for the shipped pretrained file of ``space``.
+    """
+    if isinstance(embeddings, EmbeddingStore):
+        store = embeddings
+    elif embeddings is None:
+        if space is None:
+            from encoders.errors import EmbeddingError
+
+            raise EmbeddingError("give an embeddings file or a space whose pretrained embeddings to use")
+        store = load_embeddings(None, space, cache_dir=cache_dir, progress=True)
+    else:
+        store = EmbeddingStore.load(embeddings, space=space, cache_dir=cache_dir, progress=True)
+    if not isinstance(circuit, CircuitDAG):
+        from qas.circuit_files import read_circuit
+
+        circuit = read_circuit(circuit, store.space)
+    return store.embed(circuit)

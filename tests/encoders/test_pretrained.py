@@ -1,0 +1,41 @@
+"""The shipped pretrained embeddings: present, small, loadable, made for their space."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from encoders import EmbeddingStore, pretrained_path
+from encoders.store import _model_of, _space_of, read_checkpoint
+from search_spaces import load_space, sample_pool
+
+SHIPPED = ["paper-4q", "paper-8q", "qml-4q"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_is_small_and_fits_its_space(name):
+    path = pretrained_path(name)
+    assert path is not None, f"encoders/pretrained/{name}.pt is missing"
+    assert path.stat().st_size < 5_000_000
+    header, tensors, _ = read_checkpoint(path)
+    space = load_space(name)
+    assert header["space_fingerprint"] == space.fingerprint
+    assert header["latents"] == "rebuild" and header["pool"]["source"] == "sampled"
+    assert header["meta"]["command"].startswith(f"qas pretrain --space {name}")
+    report = header["meta"]["report"]
+    assert report["reconstruction"]["ops"] >= 0.99 and report["prior"]["validity"] >= 0.95
+    model = _model_of(path, header, tensors, _space_of(path, header))
+    assert model.latent == (16 if space.num_qubits <= 4 else 32)
+    # the model embeds circuits of its space
+    store = EmbeddingStore(model=model, space=space, pool=list(sample_pool(space, 20, seed=0)))
+    assert store.latents.shape == (20, model.latent) and np.isfinite(store.latents).all()
+
+
+@pytest.mark.slow
+def test_shipped_paper_4q_rebuilds_and_embeds_pool_circuits_exactly(tmp_path):
+    store = EmbeddingStore.load(pretrained_path("paper-4q"), space="paper-4q", cache_dir=tmp_path)
+    assert len(store) == 100_000 and store.dim == 16
+    for i in (0, 12345, 99_999):
+        np.testing.assert_allclose(store.embed(store.pool[i]), store.latents[i], atol=1e-5)
+    again = EmbeddingStore.load(pretrained_path("paper-4q"), space="paper-4q", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.latents, store.latents)
