@@ -314,12 +314,16 @@ def _pretrain(space, pool, n, pool_seed, seed, out, compact, cfg, progress, cons
         model.load_state_dict(best_state)
     model.eval()
 
-    recon = metrics.reconstruction(model, table, val_idx)
-    prior = metrics.prior_samples(
-        model, featurizer, table.num_nodes, num=cfg.prior_samples, seed=seed, pool=circuits
-    )
-    latents = metrics.embed_table(model, table)
-    structure = metrics.latent_structure(latents, circuits, featurizer, num_pairs=cfg.structure_pairs, seed=seed)
+    import contextlib
+
+    status = console.status("measuring the model and encoding the pool") if progress else contextlib.nullcontext()
+    with status:
+        recon = metrics.reconstruction(model, table, val_idx)
+        prior = metrics.prior_samples(
+            model, featurizer, table.num_nodes, num=cfg.prior_samples, seed=seed, pool=circuits
+        )
+        latents = metrics.embed_table(model, table)
+        structure = metrics.latent_structure(latents, circuits, featurizer, num_pairs=cfg.structure_pairs, seed=seed)
     if command is None:
         command = default_command(space, len(circuits), pool_seed, seed, out, overrides)
     report = PretrainReport(
