@@ -46,7 +46,8 @@ def get_storage(url: str, *, heartbeat: bool = False) -> Any:
     if heartbeat:
         kwargs = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        # workers starting together race to create Optuna's tables: the losers retry
+        return retry_on_race(lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
     except Exception as exc:  # sqlalchemy raises many kinds for a bad URL or server
         raise QasError(f"cannot open storage {url}: {exc}") from None
 
