@@ -38,6 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from qas.errors import check_version
 from qas.circuit import CircuitDAG, Gate
 from qas.errors import QasError
 from qas.gates import GATES
@@ -316,15 +317,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
         raise CheckpointError(f"{path} is not a readable qas embedding file (corrupted?): {type(exc).__name__}: {exc}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a qas embedding file (no {FORMAT!r} format tag)")
-    version = payload.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise CheckpointError(f"{path}: embedding format version must be an integer, got {version!r}")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} has embedding format version {version}, newer than this qas reads ({FORMAT_VERSION}); upgrade qas"
-        )
-    if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path} has unsupported embedding format version {version} (this qas reads {FORMAT_VERSION})")
+    check_version(payload.get("version"), FORMAT_VERSION, f"{path}: embedding format", CheckpointError)
     text, tensors, checksum = payload.get("header"), payload.get("tensors"), payload.get("checksum")
     if not isinstance(text, str) or not isinstance(tensors, dict) or not isinstance(checksum, str):
         raise CheckpointError(f"{path} is corrupted: header, tensors or checksum missing")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, Sequence
 
-from qas.errors import CircuitError, CircuitFormatError, UnknownNameError
+from qas.errors import CircuitError, CircuitFormatError, UnknownNameError, check_version
 from qas.gates import GATES, GateKind
 
 ROLES = ("none", "fixed", "trainable", "feature")
@@ -304,15 +304,7 @@ class CircuitDAG:
             raise CircuitFormatError(f"a circuit must be a JSON object, got {type(d).__name__}")
         if d.get("schema") != SCHEMA:
             raise CircuitFormatError(f"not a qas circuit: expected schema {SCHEMA!r}, got {d.get('schema')!r}")
-        version = d.get("version")
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise CircuitFormatError(f"circuit schema version must be an integer, got {version!r}")
-        if version > SCHEMA_VERSION:
-            raise CircuitFormatError(
-                f"circuit schema version {version} is newer than this qas reads ({SCHEMA_VERSION}); upgrade qas"
-            )
-        if version < 1:
-            raise CircuitFormatError(f"unknown circuit schema version {version}")
+        check_version(d.get("version"), SCHEMA_VERSION, "circuit schema", CircuitFormatError)
         gates = d.get("gates")
         if not isinstance(gates, list):
             raise CircuitFormatError("a circuit needs a 'gates' list")

@@ -25,3 +25,15 @@ class CircuitFormatError(CircuitError):
 
 class SpaceError(QasError, ValueError):
     """A search-space spec that is inconsistent or cannot be loaded."""
+
+
+def check_version(version: object, supported: int, what: str, error: type[QasError]) -> int:
+    """A file's format version: an integer this qas reads, or ``error`` saying why not
+    (a newer version asks for an upgrade). Every versioned file format uses this rule."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise error(f"{what} version must be an integer, got {version!r}")
+    if version > supported:
+        raise error(f"{what} version {version} is newer than this qas reads ({supported}); upgrade qas")
+    if version < 1 or version != supported:
+        raise error(f"unsupported {what} version {version} (this qas reads {supported})")
+    return version
