@@ -38,9 +38,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from qas.errors import check_version
 from qas.circuit import CircuitDAG, Gate
-from qas.errors import QasError
+from qas.errors import QasError, check_version
 from qas.gates import GATES
 from search_spaces.spec import SearchSpace, space_from_dict
 
