@@ -196,17 +196,24 @@ def first_hit(rows: list[int], success: np.ndarray, queries: int) -> int:
     return int(hits[0]) + 1 if len(hits) else queries + 1
 
 
+def _by_task(records: list[dict], tables: dict) -> list[tuple]:
+    """Records grouped per (table, task), then per method, with the table and task objects."""
+    by: dict = {}
+    for r in records:
+        by.setdefault((r["table"], r["task"]), {}).setdefault(r["method"], []).append(r)
+    out = []
+    for (tname, task_name), methods in sorted(by.items()):
+        table, tasks = tables[tname]
+        out.append(((tname, task_name), methods, table, next(t for t in tasks if t.name == task_name)))
+    return out
+
+
 def summarise(records: list[dict], tables: dict[str, tuple[Table, list[LookupTask]]], queries: int,
               out_dir: Path, tag: str) -> list[dict]:
     from scipy import stats
 
     rows_out, curve_rows = [], []
-    by = {}
-    for r in records:
-        by.setdefault((r["table"], r["task"]), {}).setdefault(r["method"], []).append(r)
-    for (tname, task_name), methods in sorted(by.items()):
-        table, tasks = tables[tname]
-        task = next(t for t in tasks if t.name == task_name)
+    for (tname, task_name), methods, table, task in _by_task(records, tables):
         q_random = None
         fh = {}
         for m, recs in methods.items():
@@ -279,12 +286,7 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
     import matplotlib.pyplot as plt
     from scipy import stats
 
-    by = {}
-    for r in records:
-        by.setdefault((r["table"], r["task"]), {}).setdefault(r["method"], []).append(r)
-    for (tname, task_name), methods in sorted(by.items()):
-        table, tasks = tables[tname]
-        task = next(t for t in tasks if t.name == task_name)
+    for (tname, task_name), methods, table, task in _by_task(records, tables):
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in [m for m in METHODS if m in methods]:
             recs = methods[m]
