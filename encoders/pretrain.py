@@ -152,6 +152,9 @@ def pretrain(
     """Pretrain a VGAE on ``pool`` (circuits or a JSONL file; sampled with ``n`` and
     ``pool_seed`` if ``None``), write an embedding file to ``out`` and report.
 
+    With ``progress`` (the default) it shows rich progress bars on ``console`` (stderr by
+    default) and prints the report's table there at the end.
+
     ``overrides`` set :class:`PretrainConfig` fields (``epochs=5``). ``compact`` writes the
     file without pool and latents (a sampled pool only; rebuilt on load). ``command`` is
     recorded in the file (default: the equivalent ``qas pretrain`` command line).
@@ -345,4 +348,8 @@ def _pretrain(space, pool, n, pool_seed, seed, out, compact, cfg, progress, cons
             },
         )
         report.path = str(store.save(out, compact=compact))
+    if progress:
+        console.print(report.table())
+        if report.path:
+            console.print(f"wrote {report.path}")
     return report
