@@ -195,12 +195,16 @@ def pretrain_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed of the model's initialisation and batches."),
     out: Path = typer.Option(..., "--out", "-o", help="Embedding file to write (.pt)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=1),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch threads (1 is best under load)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Stop before an epoch would pass this many seconds."),
     compact: bool = typer.Option(False, "--compact", help="Store weights + pool seed; rebuild the table on load."),
 ) -> None:
     """Pretrain the graph autoencoder on a pool of circuits (no labels) and store the embeddings."""
     from encoders import pretrain
 
-    overrides = {"epochs": epochs} if epochs else {}
+    given = {"epochs": epochs, "batch_size": batch_size, "threads": threads, "time_limit": time_limit}
+    overrides = {k: v for k, v in given.items() if v is not None}
     pretrain(space, pool, n=n, pool_seed=pool_seed, seed=seed, out=out, compact=compact, console=out_console,
              **overrides)
 
