@@ -10,11 +10,12 @@ directory, timing the search loop only (cluster start-up is reported separately)
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from results_io import write_rows
 
 from qas.search import SearchConfig
 from qas.search.executors import DaskExecutor, LocalExecutor
@@ -53,11 +54,7 @@ def main() -> None:
     for r in rows:
         r["speedup_vs_dask1"] = round(base / r["loop_s"], 2)
         r["cores"] = os.cpu_count()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(OUT, rows)
     print(f"2 workers vs 1: {base / rows[2]['loop_s']:.2f}x  ({OUT})")
 
 

@@ -38,7 +38,6 @@ Writes ``experiments/results/bench_eval.csv`` and ``bench_eval.md``.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import importlib.util
 import math
@@ -63,6 +62,7 @@ from qas.tasks import make_task  # noqa: E402
 from qas.tasks.base import Batch, Readout  # noqa: E402
 from search_spaces import load_space, sample_circuit  # noqa: E402
 from search_spaces.ansatze import build_ansatz  # noqa: E402
+from results_io import write_rows  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Z = Readout("z")
@@ -483,12 +483,7 @@ def target_line(rows: list[dict[str, Any]]) -> str:
 
 
 def write(rows: list[dict[str, Any]], date: str, machine: str, versions: str, args: argparse.Namespace) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "bench_eval.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    path = write_rows(RESULTS / "bench_eval.csv", rows)
     lines = [
         "# bench_eval: time to train a 4-qubit fashion-2 candidate, per backend",
         "",

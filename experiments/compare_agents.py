@@ -48,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tabular import RESULTS, LookupTask, StructuralFeatures, Table, latents_for, load_table, lookup_tasks  # noqa: E402
+from results_io import write_rows  # noqa: E402
 
 DEFAULT_TABLES = [RESULTS / "tabular_paper4q.npz", RESULTS / "tabular_paper8q.npz"]
 METHODS = ["random", "evolution", "reinforce", "bo", "bo-tpe", "mlp-1000", "mlp-online"]
@@ -268,15 +269,8 @@ def summarise(records: list[dict], tables: dict[str, tuple[Table, list[LookupTas
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    import csv
-
-    if not rows:
-        return
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()})
+    if rows:
+        write_rows(path, rows, float_format=".4g")
 
 
 def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:

@@ -11,10 +11,11 @@ in experiments/README.md, not rerun.
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import time
 from pathlib import Path
+
+from results_io import write_rows
 
 from qas.api import build_task
 from qas.evaluation import evaluate
@@ -37,7 +38,7 @@ def main() -> None:
     rows = []
     for variant in args.variants.split(","):
         t0 = time.perf_counter()
-        summary = search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, final=False),
+        search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, final=False),
                          Path(args.runs) / variant, progress=False)
         search_s = time.perf_counter() - t0
         task = build_task("fashionmnist", variant=variant)
@@ -61,11 +62,7 @@ def main() -> None:
         rows.append({"variant": variant, "model": "logistic regression", "test_mean": round(lr["test_acc"], 4),
                      "test_std": 0.0, "evaluations": 0, "search_cpu_s": 0})
         print(rows[-1], flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(OUT, rows)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ measured earlier on this protocol, so a change in preprocessing shows up here as
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without
 
 from qas.tasks.baselines import logistic_regression_accuracy  # noqa: E402
 from qas.tasks.datasets import load_classification  # noqa: E402
+from results_io import write_rows
 
 RESULTS = Path(__file__).resolve().parent / "results" / "logreg_baseline.csv"
 
@@ -94,11 +94,7 @@ def print_table(rows: list[dict]) -> None:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, rows)
 
 
 def main() -> None:

@@ -9,9 +9,10 @@ validation and test accuracy on qsim. Writes experiments/results/readout_scale.c
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
+
+from results_io import write_rows
 
 from qas.evaluation import evaluate
 from qas.tasks import make_task
@@ -35,11 +36,7 @@ def main() -> None:
                        "test_accuracy": r.metrics["test_accuracy"], "seconds": round(time.perf_counter() - t0, 1)}
                 print(row, flush=True)
                 rows.append(row)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(OUT, rows)
 
 
 if __name__ == "__main__":
