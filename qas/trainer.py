@@ -81,10 +81,6 @@ def check_compatible(dag: CircuitDAG, task: Task) -> None:
 
 def train(dag: CircuitDAG, task: Task, config: TrainConfig = TrainConfig()) -> TrainResult:
     """Train ``dag``'s parameters on ``task``; deterministic for a fixed ``config.seed``."""
-    import torch
-
-    from qas.backends.torch_sv import TorchCircuit, readout
-
     check_compatible(dag, task)
     with torch_threads(config.threads):
         return _train(dag, task, config)

@@ -124,8 +124,6 @@ def fmt(value: float, name: str = "") -> str:
 def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
                  ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
                  score_name: str) -> str:
-    import cirq
-
     from qas.cirq_io import to_cirq
 
     dag = CircuitDAG.from_json(best_trial.user_attrs["circuit"])

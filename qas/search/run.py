@@ -31,8 +31,6 @@ class SearchSummary:
 def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, console: Console | None = None,
            progress: bool = True) -> SearchSummary:
     """Run (or resume) a search and write its outputs; returns the summary."""
-    from qas.console import progress_bar
-
     t0 = time.perf_counter()
     state = prepare(config, run_dir, resume=resume)
     executor = None
@@ -153,7 +151,7 @@ def summary_table(summary: SearchSummary, state: SearchState) -> Table:
     for label, b in summary.baselines.items():
         table.add_row(label, fmt(b.get("val_score", float("nan")), name), fmt(b.get("test_score", float("nan")), name))
         if "noisy_val_score" in b:
-            table.add_row(f"  same, with noise", fmt(b.get("noisy_val_score"), name),
+            table.add_row("  same, with noise", fmt(b.get("noisy_val_score"), name),
                           fmt(b.get("noisy_test_score", float("nan")), name))
     table.caption = (f"{summary.evaluated} unique circuits evaluated, {summary.cache_hits} cache hits; "
                      f"report: {summary.run_dir / 'report.md'}")
