@@ -181,9 +181,10 @@ class Featurizer:
 
     # -- circuit -> tokens ---------------------------------------------------------------------
     def graph_gates(self, dag: CircuitDAG) -> tuple[Gate, ...]:
-        """The gates that become graph nodes: the ansatz (encoding dropped) in canonical order."""
+        """The gates that become graph nodes: the ansatz (encoding dropped; with re-uploading,
+        the cell) in canonical order."""
         if self.drops_encoding:
-            return tuple(g for g in dag.gates if g.role != "feature")
+            return self.space.ansatz(dag)
         return dag.gates
 
     def _token(self, g: Gate) -> tuple[int, int, int, int, int, int]:

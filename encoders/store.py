@@ -488,10 +488,21 @@ def _rebuild(
 
 # -- pretrained files ----------------------------------------------------------------------------
 def pretrained_path(space: SearchSpace | str) -> Path | None:
-    """The shipped pretrained file for a built-in space, or ``None``."""
+    """The shipped pretrained file for a space, or ``None``: the file named after the space,
+    else one whose figures file records the same space fingerprint (an identical user space,
+    or the cell space of a re-uploading one)."""
     name = space if isinstance(space, str) else space.name
     path = PRETRAINED_DIR / f"{name}.pt"
-    return path if path.is_file() else None
+    if path.is_file() or isinstance(space, str):
+        return path if path.is_file() else None
+    for meta in sorted(PRETRAINED_DIR.glob("*.json")):
+        try:
+            fingerprint = json.loads(meta.read_text()).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if fingerprint == space.fingerprint and meta.with_suffix(".pt").is_file():
+            return meta.with_suffix(".pt")
+    return None
 
 
 def load_embeddings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from qas.registry import Registry
@@ -35,6 +36,14 @@ def qml_4q() -> SearchSpace:
         "qml-4q", 4, QML_GATES, min_gates=4, max_gates=24, max_depth=12,
         encoding=AngleEncoding(16, ("RY", "RZ", "RX", "RY")),
         description="4x4 pooled image features angle-encoded (RY,RZ,RX,RY), then a trainable ansatz",
+    )
+
+
+@SPACES.register("qml-4q-reup")
+def qml_4q_reup() -> SearchSpace:
+    return replace(
+        qml_4q(), name="qml-4q-reup", reuploads=3,
+        description="qml-4q's (encoding, cell) block stacked 3 times: data re-uploading, the cell is searched",
     )
 
 

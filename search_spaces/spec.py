@@ -3,6 +3,12 @@
 A space fixes the qubit count, the gate alphabet, bounds on the number of gates and on the
 depth of the searchable part (the *ansatz*), an optional coupling map for two-qubit gates,
 and, for classification spaces, a fixed data-encoding layer placed before the ansatz.
+
+With ``reuploads = R > 1`` the circuit is ``R`` copies of (encoding, cell): the data are
+re-uploaded (Pérez-Salinas et al. 2020) and the searched object is the *cell*, as in
+cell-based NAS (NASNet, DARTS). Each copy has its own trainable parameters. One encoding
+pass caps what a 4-qubit ``<Z>`` classifier can express (its output is multilinear in four
+Bloch vectors); re-uploading raises the Fourier degree in the features.
 Specs are plain frozen values; user specs load from TOML (:func:`load_space`).
 """
 
@@ -10,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -54,7 +60,7 @@ class AngleEncoding:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """A space of circuits. ``min_gates``/``max_gates``/``max_depth`` bound the ansatz."""
+    """A space of circuits. ``min_gates``/``max_gates``/``max_depth`` bound the ansatz (the cell)."""
 
     name: str
     num_qubits: int
@@ -65,6 +71,7 @@ class SearchSpace:
     coupling: tuple[tuple[int, int], ...] | None = None
     encoding: AngleEncoding | None = None
     description: str = field(default="", compare=False)
+    reuploads: int = 1
 
     def __post_init__(self) -> None:
         try:
@@ -92,6 +99,18 @@ class SearchSpace:
             raise SpaceError(f"space {self.name!r}: two-qubit gates need at least 2 qubits")
         if self.encoding is not None:
             self.encoding.gates(self.num_qubits)  # raises if it does not fit
+        if isinstance(self.reuploads, bool) or not isinstance(self.reuploads, int) or self.reuploads < 1:
+            raise SpaceError(f"space {self.name!r}: reuploads must be an integer >= 1, got {self.reuploads!r}")
+        if self.reuploads > 1:
+            if self.encoding is None:
+                raise SpaceError(f"space {self.name!r}: reuploads > 1 needs an encoding to re-upload")
+            if self.encoding.num_features < self.num_qubits:
+                raise SpaceError(
+                    f"space {self.name!r}: reuploads > 1 needs an encoding that touches every qubit "
+                    f"({self.encoding.num_features} features on {self.num_qubits} qubits)"
+                )
+            if self.min_gates < 1:
+                raise SpaceError(f"space {self.name!r}: reuploads > 1 needs min_gates >= 1")
 
     # -- structure ---------------------------------------------------------------------------
     @property
@@ -110,12 +129,43 @@ class SearchSpace:
         return self.encoding.num_features if self.encoding else 0
 
     def ansatz(self, dag: CircuitDAG) -> tuple[Gate, ...]:
-        """The searchable gates of ``dag`` (everything but the encoding), in canonical order."""
-        return tuple(g for g in dag.gates if g.role != "feature")
+        """The searchable gates of ``dag`` (everything but the encoding), in canonical order.
+
+        With re-uploading, the first cell: the gates whose wires have passed exactly one
+        encoding copy. (Every copy touches every qubit, so a cell gate sits between the same
+        two copies on all its wires.)
+        """
+        if self.reuploads == 1:
+            return tuple(g for g in dag.gates if g.role != "feature")
+        per_qubit = [0] * self.num_qubits
+        for g in self.encoding_gates():
+            per_qubit[g.qubits[0]] += 1
+        seen = [0] * dag.num_qubits
+        cell = []
+        for g in dag.gates:
+            if g.role == "feature":
+                seen[g.qubits[0]] += 1
+            elif all(seen[q] <= per_qubit[q] for q in g.qubits if q < len(per_qubit)):
+                cell.append(g)
+        return tuple(cell)
 
     def build(self, ansatz: Iterable[Gate]) -> CircuitDAG:
-        """The circuit made of this space's encoding followed by ``ansatz``."""
-        return CircuitDAG(self.num_qubits, self.encoding_gates() + tuple(ansatz))
+        """The circuit made of this space's encoding followed by ``ansatz`` (``reuploads`` times)."""
+        block = self.encoding_gates() + tuple(ansatz)
+        return CircuitDAG(self.num_qubits, block * self.reuploads)
+
+    @property
+    def cell_space(self) -> "SearchSpace":
+        """The space of one (encoding, cell) block: where cells are sampled and embedded."""
+        return self if self.reuploads == 1 else replace(self, reuploads=1)
+
+    def lift(self, dag: CircuitDAG) -> CircuitDAG:
+        """A circuit of :attr:`cell_space` as the circuit of this space with that cell."""
+        return dag if self.reuploads == 1 else self.build(self.cell_space.ansatz(dag))
+
+    def lower(self, dag: CircuitDAG) -> CircuitDAG:
+        """The inverse of :meth:`lift`: this space's circuit as its one-block cell circuit."""
+        return dag if self.reuploads == 1 else self.cell_space.build(self.ansatz(dag))
 
     def problems(self, dag: CircuitDAG) -> list[str]:
         """Why ``dag`` is not in this space (empty list if it is)."""
@@ -152,6 +202,8 @@ class SearchSpace:
         d["coupling"] = None if self.coupling is None else [list(p) for p in self.coupling]
         if self.encoding is not None:
             d["encoding"] = {"num_features": self.encoding.num_features, "rotations": list(self.encoding.rotations)}
+        if self.reuploads == 1:
+            del d["reuploads"]  # fingerprints of spaces without re-uploading predate the field
         return d
 
     @property
@@ -200,7 +252,9 @@ def space_from_dict(d: dict[str, Any], *, name: str = "custom") -> SearchSpace:
         if d.get("coupling") is not None:
             d["coupling"] = tuple(tuple(p) for p in d["coupling"])
         d["gates"] = tuple(d["gates"])
-        for k in ("num_qubits", "min_gates", "max_gates"):
+        for k in ("num_qubits", "min_gates", "max_gates", "reuploads"):
+            if k not in d:
+                continue
             if isinstance(d[k], bool) or not isinstance(d[k], int):
                 raise SpaceError(f"{k} must be an integer, got {d[k]!r}")
         return SearchSpace(**d)

@@ -17,17 +17,19 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
 
     ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space.
     Agents that need a latent space get a clear error when none exists; the others (random,
-    evolution) use the pool when there is one and sample the space when not.
+    evolution) use the pool when there is one and sample the space when not. A re-uploading
+    space uses the embeddings of its cells (``space.cell_space``).
     """
     from encoders.store import load_embeddings, pretrained_path
 
+    searched, space = space, space.cell_space
     if embeddings is None and pretrained_path(space) is None and not required:
         return None
     path = Path(embeddings) if embeddings else pretrained_path(space)
     stat = path.stat() if path is not None and path.exists() else None
-    key = (str(path), stat.st_size, stat.st_mtime_ns, space.fingerprint) if stat else None
+    key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:
-        index = PoolIndex.from_store(load_embeddings(embeddings, space, progress=True))
+        index = PoolIndex.from_store(load_embeddings(embeddings, space, progress=True), searched)
         if key is None:
             return index
         _LOADED[key] = index

@@ -3,11 +3,14 @@
 ``nearest_unvisited(z)`` is the decoder of every latent agent: the closest pool circuit to a
 latent point that this run has not evaluated yet (squared Euclidean distance, vectorised
 over a contiguous float32 matrix).
+
+With a re-uploading space the pool holds one-block circuits of its ``cell_space`` (the
+embeddings are of cells); ``space`` lifts them to the searched circuits and lowers back.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -16,7 +19,7 @@ from qas.errors import QasError
 
 
 class PoolIndex:
-    def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray) -> None:
+    def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray, space: Any = None) -> None:
         latents = np.ascontiguousarray(latents, dtype=np.float32)
         if latents.ndim != 2 or len(latents) != len(pool):
             raise QasError(f"pool of {len(pool)} circuits but latent table of shape {latents.shape}")
@@ -25,18 +28,21 @@ class PoolIndex:
         self._sq = (latents.astype(np.float32) ** 2).sum(1)
         self._pos = {dag.key: i for i, dag in enumerate(self.pool)}
         self.visited = np.zeros(len(self.pool), dtype=bool)
+        self.space = space if space is not None and getattr(space, "reuploads", 1) > 1 else None
 
     def fresh(self) -> "PoolIndex":
         """A copy with nothing visited that shares the (read-only) pool and tables."""
         new = object.__new__(PoolIndex)
         new.pool, new.latents, new._sq, new._pos = self.pool, self.latents, self._sq, self._pos
+        new.space = self.space
         new.visited = np.zeros(len(self.pool), dtype=bool)
         return new
 
     @classmethod
-    def from_store(cls, store: object) -> "PoolIndex":
-        """Adapt an :class:`encoders.store.EmbeddingStore` (its pool and latent means)."""
-        return cls(store.pool, store.latents)  # type: ignore[attr-defined]
+    def from_store(cls, store: object, space: Any = None) -> "PoolIndex":
+        """Adapt an :class:`encoders.store.EmbeddingStore` (its pool and latent means);
+        ``space`` is the searched space when the store holds its cells."""
+        return cls(store.pool, store.latents, space)  # type: ignore[attr-defined]
 
     @property
     def dim(self) -> int:
@@ -46,9 +52,13 @@ class PoolIndex:
         return len(self.pool)
 
     def circuit(self, i: int) -> CircuitDAG:
-        return self.pool[i]
+        return self.pool[i] if self.space is None else self.space.lift(self.pool[i])
 
     def position(self, dag: CircuitDAG) -> int | None:
+        if self.space is not None:
+            if not self.space.contains(dag):
+                return None
+            dag = self.space.lower(dag)
         return self._pos.get(dag.key)
 
     def latent(self, dag: CircuitDAG) -> np.ndarray | None:

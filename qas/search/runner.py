@@ -110,7 +110,7 @@ def _default_agent(config: SearchConfig, space: Any) -> str:
     """REINFORCE on the latent space when embeddings exist for the space; evolution otherwise."""
     from encoders.store import pretrained_path
 
-    return "reinforce" if config.embeddings or pretrained_path(space) is not None else "evolution"
+    return "reinforce" if config.embeddings or pretrained_path(space.cell_space) is not None else "evolution"
 
 
 def _task_extras(config: SearchConfig) -> dict[str, Any]:

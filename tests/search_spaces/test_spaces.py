@@ -174,3 +174,53 @@ def test_problems_explain_why_a_circuit_is_outside():
     assert any("1 gates, space allows 10..10" in p for p in problems)
     assert any("CRX is not in the space's alphabet" in p for p in problems)
     assert space.problems(CircuitDAG(3, [])) == ["circuit has 3 qubits, space 'paper-4q' has 4"]
+
+
+# -- data re-uploading: R copies of (encoding, cell), the cell searched -------------------------
+def test_reupload_space_stacks_encoding_and_cell():
+    space, cell = load_space("qml-4q-reup"), load_space("qml-4q")
+    gates = [Gate("U3", (0,), "trainable"), Gate("CNOT", (0, 1)), Gate("RZZ", (2, 3), "trainable"),
+             Gate("RY", (3,), "trainable")]
+    dag = space.build(gates)
+    assert len(dag) == 3 * (16 + 4) and dag.num_params == 3 * (3 + 1 + 1)
+    assert sum(g.role == "feature" for g in dag.gates) == 48 and dag.num_features == 16
+    assert set(space.ansatz(dag)) == set(gates) and len(space.ansatz(dag)) == 4
+    assert space.problems(dag) == []
+    # the cell space is qml-4q: same fingerprint, so qml-4q's embeddings serve the cells
+    assert space.cell_space.fingerprint == cell.fingerprint != space.fingerprint
+    assert space.lower(dag) == cell.build(gates) and space.lift(cell.build(gates)) == dag
+
+
+def test_reupload_space_rejects_circuits_whose_copies_differ():
+    space = load_space("qml-4q-reup")
+    enc = list(space.encoding_gates())
+    a = [Gate("U3", (q,), "trainable") for q in range(4)]
+    b = a[:3] + [Gate("RX", (3,), "trainable")]
+    uneven = CircuitDAG(4, enc + a + enc + a + enc + b)
+    assert any("encoding" in p for p in space.problems(uneven))
+    assert space.problems(load_space("qml-4q").build(a))  # one block only: not this space
+    assert space.problems(CircuitDAG(4, (enc + a) * 2))
+
+
+@pytest.mark.parametrize("bad, msg", [
+    ({"reuploads": 0}, "reuploads must be an integer >= 1"),
+    ({"reuploads": 2, "encoding": None}, "needs an encoding"),
+    ({"reuploads": 2, "min_gates": 0}, "min_gates >= 1"),
+])
+def test_reupload_space_errors(bad, msg):
+    from dataclasses import replace
+
+    with pytest.raises(SpaceError, match=msg):
+        replace(load_space("qml-4q"), **bad)
+
+
+def test_reuploads_from_toml(tmp_path):
+    path = tmp_path / "reup.toml"
+    path.write_text(
+        'num_qubits = 2\ngates = ["RY", "CZ"]\nmin_gates = 1\nmax_gates = 3\nreuploads = 2\n'
+        '[encoding]\nnum_features = 2\nrotations = ["RX"]\n'
+    )
+    space = load_space(path)
+    assert space.reuploads == 2
+    dag = sample_circuit(space, random.Random(0))
+    assert [g.role for g in dag.gates].count("feature") == 4 and space.problems(dag) == []
