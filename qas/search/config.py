@@ -16,7 +16,7 @@ from qas.errors import QasError
 #: training used while searching: cheap but ranking-faithful
 SEARCH_TRAIN = {"epochs": 3, "batch_size": 32, "lr": 0.05, "steps": 150, "patience": 1}
 #: training of the winner and the baselines for the report
-FINAL_TRAIN = {"epochs": 10, "batch_size": 32, "lr": 0.02, "steps": 500, "patience": 3}
+FINAL_TRAIN = {"epochs": 30, "batch_size": 32, "lr": 0.02, "steps": 500, "patience": 6}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class SearchConfig:
     study: str | None = None          # study name; default derived from the run directory
     top_k: int = 10
     final: bool = True                # retrain the winner with the full budget and report
+    final_candidates: int = 3         # retrain this many of the top circuits; keep the best on validation
     noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
     noise_repetitions: int = 100      # trajectories per input
     noise_inputs: int = 200           # inputs per split scored with noise
@@ -48,6 +49,8 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if self.budget < 1:
             raise QasError("budget must be at least 1")
+        if self.final_candidates < 1:
+            raise QasError("final_candidates must be at least 1")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -62,7 +65,7 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
         d = self.to_dict()
-        for k in ("budget", "top_k", "final", "data_dir", "storage", "final_train", "workers", "dask_scheduler"):
+        for k in ("budget", "top_k", "final", "final_candidates", "data_dir", "storage", "final_train", "workers", "dask_scheduler"):
             d.pop(k, None)
         return d
 

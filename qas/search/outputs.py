@@ -123,7 +123,7 @@ def fmt(value: float, name: str = "") -> str:
 
 def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
                  ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
-                 score_name: str) -> str:
+                 score_name: str, finalists: Sequence[dict[str, Any]] = ()) -> str:
     from qas.cirq_io import to_cirq
 
     dag = CircuitDAG.from_json(best_trial.user_attrs["circuit"])
@@ -150,6 +150,12 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
                   "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(v, k)} |" for k, v in sorted(final.metrics.items()) if k.startswith(("val_", "test_"))]
         lines += [f"| training | {json.dumps(final.train_config)} |", ""]
+    if len(finalists) > 1:
+        lines += [f"## Finalists (the top {len(finalists)} by search score, retrained; chosen by validation)", "",
+                  "| trial | search val | retrained val | retrained test | chosen |", "|---|---|---|---|---|"]
+        lines += [f"| {f['trial']} | {fmt(f['search_score'], score_name)} | {fmt(f.get('val_score'), score_name)} | "
+                  f"{fmt(f.get('test_score'), score_name)} | {'yes' if f['chosen'] else ''} |" for f in finalists]
+        lines.append("")
     if baselines:
         keys = sorted({k for b in baselines.values() for k in b})
         lines += ["## Baselines (same features, same final training)", "", "| model | " + " | ".join(keys) + " |",

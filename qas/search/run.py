@@ -80,18 +80,29 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
 
     cfg = state.config
     trials = completed_trials(state.study)
-    best_trial = max(trials, key=lambda t: (t.value, -t.number))
-    dag = _dag(best_trial)
+    ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
+    best_trial = ranked_trials[0]
     final_record = None
+    finalists: list[dict[str, Any]] = []
     baselines: dict[str, dict[str, float]] = {}
     if cfg.final:
         full_task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
                                **{k: v for k, v in cfg.task_options.items()})
         final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
+        top = ranked_trials[: max(1, cfg.final_candidates)]
         if console is not None:
-            console.print("retraining the best circuit with the full training budget and scoring it on qsim ...")
-        final_record = evaluate(dag, full_task, final_cfg, splits=("val", "test"), cache=state.cache,
-                                noise=state.noise, noise_inputs=cfg.noise_inputs)
+            console.print(f"retraining the top {len(top)} circuits with the full training budget, "
+                          "choosing by validation, scoring on qsim ...")
+        # A search score is one short training scored on a small validation split: its winner
+        # is partly luck (the winner's curse). Retraining a few and choosing on validation again
+        # costs little and never looks at the test split.
+        records = [evaluate(_dag(t), full_task, final_cfg, splits=("val", "test"), cache=state.cache,
+                            noise=state.noise, noise_inputs=cfg.noise_inputs) for t in top]
+        pick = max(range(len(top)), key=lambda i: (records[i].score, -i))
+        best_trial, final_record = top[pick], records[pick]
+        finalists = [{"trial": t.number, "search_score": float(t.value), "chosen": i == pick,
+                      **{k: v for k, v in r.metrics.items() if k in ("val_score", "test_score")}}
+                     for i, (t, r) in enumerate(zip(top, records))]
         write_best(state.run_dir, final_record, full_task)
         for spec in ("u3cu3:2", "hea:2"):
             rec = evaluate(build_ansatz(spec, state.space), full_task, final_cfg, splits=("val", "test"),
@@ -104,6 +115,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
             baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
     else:
         write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
+    dag = _dag(best_trial)
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
     stats = {
@@ -114,7 +126,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "cache_hits": state.cache_hits,
     }
     write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
-                 baselines=baselines, stats=stats, score_name=state.task.score_name)
+                 baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists)
     summary = SearchSummary(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
                             len(trials), state.cache_hits)
     if console is not None:

@@ -46,8 +46,9 @@ class ImageClassification(Task):
         test_limit: int | None = None,
         logit_scale: float = 5.0,
         split_seed: int = 0,
+        val_fraction: float = 0.05,
     ) -> None:
-        from qas.errors import UnknownNameError
+        from qas.errors import QasError, UnknownNameError
 
         if variant not in VARIANTS:
             raise UnknownNameError(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
@@ -60,6 +61,9 @@ class ImageClassification(Task):
         self.test_limit = test_limit
         self.logit_scale = float(logit_scale)
         self.split_seed = split_seed
+        if not 0.0 < float(val_fraction) < 1.0:
+            raise QasError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+        self.val_fraction = float(val_fraction)
         self.readout = Readout("z")
         k = len(self.classes)
         group = max(1, self.num_qubits // k)
@@ -67,7 +71,7 @@ class ImageClassification(Task):
 
     @property
     def default_space(self) -> str:
-        return "qml-4q" if self.num_qubits == 4 else "qml-10q"
+        return "qml-4q-reup" if self.num_qubits == 4 else "qml-10q"
 
     def config(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,7 @@ class ImageClassification(Task):
             "test_limit": self.test_limit,
             "logit_scale": self.logit_scale,
             "split_seed": self.split_seed,
+            **({} if self.val_fraction == 0.05 else {"val_fraction": self.val_fraction}),
         }
 
     @cached_property
@@ -86,6 +91,7 @@ class ImageClassification(Task):
         data = load_classification(
             self.dataset, self.classes, pool=self.pool, data_dir=self.data_dir,
             seed=self.split_seed, train_limit=self.train_limit, test_limit=self.test_limit,
+            val_fraction=self.val_fraction,
         )
         return data
 

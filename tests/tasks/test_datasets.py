@@ -399,3 +399,18 @@ def test_softmax_regression_converges_to_a_stationary_point() -> None:
     ridge = baselines._as_tensor(np.r_[np.full(3, 1e-3), baselines._BIAS_RIDGE])
     grad = baselines._gradient(theta, xa, baselines._as_tensor(y, baselines.torch.int64), ridge)
     assert float(grad.abs().max()) < 1e-8
+
+
+@needs_fashion
+def test_task_val_fraction_carves_a_larger_validation_split() -> None:
+    from qas.tasks.classification import ImageClassification
+
+    protocol, wide = ImageClassification(), ImageClassification(val_fraction=0.2)
+    n = len(protocol.split("train").targets) + len(protocol.split("val").targets)
+    assert len(protocol.split("val").targets) == round(0.05 * n) == 600
+    assert len(wide.split("val").targets) == round(0.2 * n) == 2400
+    assert len(wide.split("train").targets) + 2400 == n
+    assert np.array_equal(protocol.split("test").features, wide.split("test").features)  # test never moves
+    assert "val_fraction" not in protocol.config() and wide.config()["val_fraction"] == 0.2
+    with pytest.raises(QasError, match="val_fraction"):
+        ImageClassification(val_fraction=1.5)
