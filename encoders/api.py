@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qas.circuit import CircuitDAG
 
 from encoders.store import EmbeddingStore, load_embeddings
+
+if TYPE_CHECKING:
+    from search_spaces.spec import SearchSpace
 
 
 def embed_circuit(
@@ -38,4 +42,17 @@ def embed_circuit(
         from qas.circuit_files import read_circuit
 
         circuit = read_circuit(circuit, store.space)
-    return store.embed(circuit)
+    return store.embed(_as_cell(circuit, store.space))
+
+
+def _as_cell(dag: CircuitDAG, space: "SearchSpace") -> CircuitDAG:
+    """A circuit of a re-uploading space built on ``space`` (its ``cell_space``), lowered to the
+    one-block circuit the embeddings know; any other circuit unchanged."""
+    from dataclasses import replace
+
+    n_enc = len(space.encoding_gates())
+    n_feat = sum(g.role == "feature" for g in dag.gates)
+    if not n_enc or space.contains(dag) or n_feat % n_enc or n_feat // n_enc < 2:
+        return dag
+    stacked = replace(space, reuploads=n_feat // n_enc)
+    return stacked.lower(dag) if stacked.contains(dag) else dag

@@ -39,3 +39,16 @@ def test_shipped_paper_4q_rebuilds_and_embeds_pool_circuits_exactly(tmp_path):
         np.testing.assert_allclose(store.embed(store.pool[i]), store.latents[i], atol=1e-5)
     again = EmbeddingStore.load(pretrained_path("paper-4q"), space="paper-4q", cache_dir=tmp_path)
     np.testing.assert_array_equal(again.latents, store.latents)
+
+
+def test_reuploaded_circuits_embed_as_their_cell(tmp_path):
+    """qml-4q-reup searches cells of qml-4q: its circuits embed through qml-4q's shipped file."""
+    from encoders import embed_circuit
+
+    store = EmbeddingStore.load(pretrained_path("qml-4q"), space="qml-4q")
+    reup = load_space("qml-4q-reup")
+    assert pretrained_path(reup.cell_space) == pretrained_path("qml-4q")
+    stacked = reup.lift(store.pool[7])
+    path = tmp_path / "stacked.json"
+    path.write_text(stacked.to_json())
+    np.testing.assert_allclose(embed_circuit(path, embeddings=store), store.latents[7], atol=1e-5)

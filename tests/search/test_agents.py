@@ -6,6 +6,7 @@ the shipped ``paper-4q`` embeddings.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from qas.circuit import CircuitDAG
@@ -78,3 +79,17 @@ def test_a_different_config_in_the_same_run_dir_is_refused(tmp_path):
     search(config("random", budget=2), tmp_path / "run", progress=False)
     with pytest.raises(QasError, match="different config .*agent"):
         search(config("evolution", budget=2), tmp_path / "run", progress=False)
+
+
+def test_reupload_space_searches_the_cells_of_its_embeddings():
+    """qml-4q-reup has no embeddings of its own: the index serves qml-4q's, lifted to 3 blocks."""
+    from qas.search.embeddings import load_index
+
+    space = load_space("qml-4q-reup")
+    index = load_index(space, None, required=True)
+    dag = index.circuit(11)
+    assert space.contains(dag) and dag.num_features == 16 and len(dag) > 48
+    assert index.position(dag) == 11 and index.position(space.lower(dag)) is None
+    np.testing.assert_array_equal(index.latent(dag), index.latents[11])
+    index.mark(dag)
+    assert index.visited[11] and index.nearest_unvisited(index.latents[11]) != 11
