@@ -107,12 +107,17 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     assert "logistic regression" in r.stdout and "hand-designed u3cu3:2" in r.stdout
     for name in ("config.toml", "best.json", "best_cirq.json", "best.qasm", "leaderboard.csv", "search_curve.png", "report.md"):
         assert (run / name).is_file(), name
-    # the top 3 are retrained and the one best on validation is kept (never chosen on test)
+    # the top 3 and the hand-designed ansätze of the space are retrained alike; the one best on
+    # validation is kept (never chosen on test)
     report = (run / "report.md").read_text()
     rows = [r.split("|")[1:-1] for r in report.split("## Finalists")[1].split("\n\n")[1].splitlines()[2:]]
-    assert len(rows) == 3 and sum(r[4].strip() == "yes" for r in rows) == 1
+    assert [r[0].strip() for r in rows][3:] == ["hand-designed u3cu3:2", "hand-designed hea:2"]
+    assert len(rows) == 5 and sum(r[4].strip() == "yes" for r in rows) == 1
     val = [float(r[2].strip().rstrip("%")) for r in rows]
-    assert float(next(r for r in rows if r[4].strip() == "yes")[2].strip().rstrip("%")) == max(val)
+    chosen = next(r for r in rows if r[4].strip() == "yes")
+    assert float(chosen[2].strip().rstrip("%")) == max(val)
+    best = json.loads((run / "best.json").read_text())
+    assert f"{best['metrics']['val_score']:.2%}" == chosen[2].strip()
     circuit = cirq.read_json(json_text=qas("export", str(run), "--format", "cirq").stdout)
     assert cirq.is_parameterized(circuit)  # the features x_i stay symbols; trained angles are numbers
     assert all(s.name.startswith("x_") for s in cirq.parameter_symbols(circuit))

@@ -40,6 +40,7 @@ class SearchConfig:
     top_k: int = 10
     final: bool = True                # retrain the winner with the full budget and report
     final_candidates: int = 3         # retrain this many of the top circuits; keep the best on validation
+    final_includes_baselines: bool = True  # hand-designed ansätze of the space compete in that choice
     noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
     noise_repetitions: int = 100      # trajectories per input
     noise_inputs: int = 200           # inputs per split scored with noise
@@ -69,7 +70,8 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
         d = self.to_dict()
-        for k in ("budget", "top_k", "final", "final_candidates", "data_dir", "storage", "final_train", "workers", "dask_scheduler"):
+        for k in ("budget", "top_k", "final", "final_candidates", "final_includes_baselines", "data_dir", "storage",
+                  "final_train", "workers", "dask_scheduler"):
             d.pop(k, None)
         return d
 
@@ -90,7 +92,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
             raise QasError(f"{path}: {name} must be a table")
     types = {"budget": int, "seed": int, "top_k": int, "train_limit": int, "val_limit": int,
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
-             "study": str, "data_dir": str, "final": bool, "noise": str, "noise_repetitions": int,
+             "study": str, "data_dir": str, "final": bool, "final_candidates": int,
+             "final_includes_baselines": bool, "noise": str, "noise_repetitions": int,
              "noise_inputs": int, "workers": int, "dask_scheduler": str}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):

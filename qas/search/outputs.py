@@ -123,10 +123,19 @@ def fmt(value: float, name: str = "") -> str:
 
 def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
                  ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
-                 score_name: str, finalists: Sequence[dict[str, Any]] = ()) -> str:
+                 score_name: str, finalists: Sequence[dict[str, Any]] = (), chosen: str | None = None,
+                 chosen_dag: CircuitDAG | None = None) -> str:
+    """``chosen`` names a hand-designed winner of the final selection (``None``: a searched one)."""
     from qas.cirq_io import to_cirq
 
-    dag = CircuitDAG.from_json(best_trial.user_attrs["circuit"])
+    dag = chosen_dag if chosen_dag is not None else CircuitDAG.from_json(best_trial.user_attrs["circuit"])
+    if chosen is None:
+        origin = (f"Found at trial {best_trial.number} with validation {score_name} "
+                  f"{fmt(best_trial.value, score_name)} (search-time training).")
+    else:
+        origin = (f"This is the **{chosen}** baseline: no searched finalist beat it on validation after "
+                  f"the same final training (see Finalists). The best searched circuit is trial "
+                  f"{best_trial.number}, validation {score_name} {fmt(best_trial.value, score_name)} at search time.")
     lines = [f"# qas search: {config.task}{' / ' + config.variant if config.variant else ''}", ""]
     lines += [
         f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}",
@@ -137,8 +146,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         "",
         "## Best circuit",
         f"`{dag.key[:16]}`: {len(dag)} gates ({len(dag) - dag.num_features} searched), depth {dag.depth}, "
-        f"{dag.num_params} trainable parameters. Found at trial {best_trial.number} with validation {score_name} "
-        f"{fmt(best_trial.value, score_name)} (search-time training).",
+        f"{dag.num_params} trainable parameters. {origin}",
         "",
         "```",
         str(to_cirq(dag)),
@@ -151,7 +159,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         lines += [f"| {k} | {fmt(v, k)} |" for k, v in sorted(final.metrics.items()) if k.startswith(("val_", "test_"))]
         lines += [f"| training | {json.dumps(final.train_config)} |", ""]
     if len(finalists) > 1:
-        lines += [f"## Finalists (the top {len(finalists)} by search score, retrained; chosen by validation)", "",
+        lines += ["## Finalists (the top circuits by search score and the hand-designed ansätze of the space, "
+                  "retrained alike; chosen by validation)", "",
                   "| trial | search val | retrained val | retrained test | chosen |", "|---|---|---|---|---|"]
         lines += [f"| {f['trial']} | {fmt(f['search_score'], score_name)} | {fmt(f.get('val_score'), score_name)} | "
                   f"{fmt(f.get('test_score'), score_name)} | {'yes' if f['chosen'] else ''} |" for f in finalists]

@@ -16,6 +16,9 @@ from qas.search.config import SearchConfig
 from qas.search.outputs import fmt, plot_curve, write_best, write_leaderboard, write_report
 from qas.search.runner import SearchState, completed_trials, prepare, run_loop
 
+#: hand-designed ansätze trained next to the winner, as baselines and (if in the space) contenders
+BASELINE_ANSATZE = ("u3cu3:2", "hea:2")
+
 
 @dataclass(frozen=True)
 class SearchSummary:
@@ -26,6 +29,7 @@ class SearchSummary:
     baselines: dict[str, dict[str, float]]
     evaluated: int
     cache_hits: int
+    origin: str = ""  # "trial N" (searched) or "hand-designed SPEC" (it won the final selection)
 
 
 def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, console: Console | None = None,
@@ -84,6 +88,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     best_trial = ranked_trials[0]
     final_record = None
     finalists: list[dict[str, Any]] = []
+    chosen_label: str | None = None
     baselines: dict[str, dict[str, float]] = {}
     if cfg.final:
         full_task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
@@ -98,16 +103,26 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         # costs little and never looks at the test split.
         records = [evaluate(_dag(t), full_task, final_cfg, splits=("val", "test"), cache=state.cache,
                             noise=state.noise, noise_inputs=cfg.noise_inputs) for t in top]
-        pick = max(range(len(top)), key=lambda i: (records[i].score, -i))
-        best_trial, final_record = top[pick], records[pick]
-        finalists = [{"trial": t.number, "search_score": float(t.value), "chosen": i == pick,
+        finalists = [{"trial": t.number, "search_score": float(t.value), "chosen": False,
                       **{k: v for k, v in r.metrics.items() if k in ("val_score", "test_score")}}
-                     for i, (t, r) in enumerate(zip(top, records))]
-        write_best(state.run_dir, final_record, full_task)
-        for spec in ("u3cu3:2", "hea:2"):
-            rec = evaluate(build_ansatz(spec, state.space), full_task, final_cfg, splits=("val", "test"),
-                           cache=state.cache, noise=state.noise, noise_inputs=cfg.noise_inputs)
+                     for t, r in zip(top, records)]
+        contenders = list(zip(top, records))
+        for spec in BASELINE_ANSATZE:
+            base = build_ansatz(spec, state.space)
+            rec = evaluate(base, full_task, final_cfg, splits=("val", "test"), cache=state.cache,
+                           noise=state.noise, noise_inputs=cfg.noise_inputs)
             baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
+            if cfg.final_includes_baselines and state.space.contains(base):
+                # the user wants the best circuit we know: a hand-designed one may win, labelled
+                contenders.append((None, rec))
+                finalists.append({"trial": f"hand-designed {spec}", "search_score": float("nan"), "chosen": False,
+                                  **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")}})
+        pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
+        finalists[pick]["chosen"] = True
+        chosen_trial, final_record = contenders[pick]
+        best_trial = chosen_trial if chosen_trial is not None else best_trial
+        chosen_label = None if chosen_trial is not None else finalists[pick]["trial"]
+        write_best(state.run_dir, final_record, full_task)
         if hasattr(full_task, "data"):
             from qas.tasks.baselines import logistic_regression_accuracy
 
@@ -115,23 +130,31 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
             baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
     else:
         write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
-    dag = _dag(best_trial)
+    dag = _dag(best_trial) if final_record is None else final_record.dag
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
     stats = {
         "evaluated": len(trials),
-        "wall_seconds": wall_seconds,
+        "wall_seconds": _span(trials, wall_seconds),
         "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
         "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
         "cache_hits": state.cache_hits,
     }
     write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
-                 baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists)
+                 baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists,
+                 chosen=chosen_label, chosen_dag=dag)
     summary = SearchSummary(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
-                            len(trials), state.cache_hits)
+                            len(trials), state.cache_hits, chosen_label or f"trial {best_trial.number}")
     if console is not None:
         console.print(summary_table(summary, state))
     return summary
+
+
+def _span(trials: list[Any], default: float) -> float:
+    """Seconds from the first trial's start to the last one's end: across resumed sessions."""
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete is not None]
+    return (max(ends) - min(starts)).total_seconds() if starts and ends else default
 
 
 def _dag(trial: Any) -> Any:
@@ -152,10 +175,13 @@ def summary_table(summary: SearchSummary, state: SearchState) -> Table:
     table.add_column("")
     table.add_column("validation", justify="right")
     table.add_column("test", justify="right")
-    table.add_row(f"best circuit ({summary.best_key[:12]}), search-time training", fmt(summary.best_score, name), "-")
+    searched = summary.origin.startswith("trial") or not summary.origin
+    if searched:
+        table.add_row(f"best circuit ({summary.best_key[:12]}), search-time training", fmt(summary.best_score, name), "-")
     if summary.final is not None:
         m = summary.final.metrics
-        table.add_row(f"best circuit ({summary.best_key[:12]}), retrained", fmt(m.get("val_score"), name),
+        origin = "" if searched else f" = {summary.origin}"
+        table.add_row(f"best circuit ({summary.best_key[:12]}{origin}), retrained", fmt(m.get("val_score"), name),
                       fmt(m.get("test_score", float("nan")), name))
         if "noisy_val_score" in m:
             table.add_row(f"  same, with noise {state.noise}", fmt(m.get("noisy_val_score"), name),
