@@ -6,7 +6,6 @@ the tabular benchmark (50 Adam steps, lr 0.1) over 5 seeds.
 
     python experiments/vqe_h2_reachability.py
 """
-import numpy as np
 
 from qas.circuit import CircuitDAG, Gate
 from qas.evaluation import evaluate

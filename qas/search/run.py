@@ -75,59 +75,81 @@ def _loop(state: SearchState, executor: Any, console: Console | None, progress: 
         run_loop(state, executor=executor)
 
 
-def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:
-    """Retrain the winner and baselines with the final budget, write every output file."""
+@dataclass
+class FinalRound:
+    """The final stage: the top searched circuits and the hand-designed ansätze, retrained alike."""
+
+    task: Any
+    record: EvaluationRecord          # the chosen circuit, retrained and scored on qsim
+    trial: Any | None                 # its search trial, or None when a hand-designed ansatz won
+    label: str | None                 # "hand-designed SPEC" when one won
+    finalists: list[dict[str, Any]]
+    baselines: dict[str, dict[str, float]]
+
+
+def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None) -> FinalRound:
+    """Retrain the top ``final_candidates`` trials and the baselines; choose on validation.
+
+    A search score is one short training scored on a small validation split, so its winner is
+    partly luck (the winner's curse). Retraining a few and choosing on validation again costs
+    little and never looks at the test split. The hand-designed ansätze of the space compete
+    too (``final_includes_baselines``): the user wants the best circuit we know, labelled.
+    """
     from qas.api import build_task
     from qas.evaluation import evaluate
     from qas.trainer import TrainConfig
     from search_spaces.ansatze import build_ansatz
 
     cfg = state.config
+    task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
+                      **{k: v for k, v in cfg.task_options.items()})
+    final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
+
+    def retrain(dag: Any) -> EvaluationRecord:
+        return evaluate(dag, task, final_cfg, splits=("val", "test"), cache=state.cache, noise=state.noise,
+                        noise_inputs=cfg.noise_inputs)
+
+    def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
+        return {"trial": name, "search_score": search_score, "chosen": False,
+                **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")}}
+
+    top = ranked_trials[: max(1, cfg.final_candidates)]
+    if console is not None:
+        console.print(f"retraining the top {len(top)} circuits with the full training budget, "
+                      "choosing by validation, scoring on qsim ...")
+    contenders: list[tuple[Any, EvaluationRecord]] = [(t, retrain(_dag(t))) for t in top]
+    finalists = [row(t.number, float(t.value), rec) for t, rec in contenders]
+    baselines: dict[str, dict[str, float]] = {}
+    for spec in BASELINE_ANSATZE:
+        base = build_ansatz(spec, state.space)
+        rec = retrain(base)
+        baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
+        if cfg.final_includes_baselines and state.space.contains(base):
+            contenders.append((None, rec))
+            finalists.append(row(f"hand-designed {spec}", float("nan"), rec))
+    pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
+    finalists[pick]["chosen"] = True
+    trial, record = contenders[pick]
+    if hasattr(task, "data"):
+        from qas.tasks.baselines import logistic_regression_accuracy
+
+        lr = logistic_regression_accuracy(task.data)
+        baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
+    return FinalRound(task, record, trial, None if trial is not None else finalists[pick]["trial"], finalists, baselines)
+
+
+def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:
+    """Run the final round (unless ``final = false``) and write every output file."""
+    cfg = state.config
     trials = completed_trials(state.study)
     ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
     best_trial = ranked_trials[0]
-    final_record = None
-    finalists: list[dict[str, Any]] = []
-    chosen_label: str | None = None
-    baselines: dict[str, dict[str, float]] = {}
+    final_record, finalists, chosen_label, baselines = None, [], None, {}
     if cfg.final:
-        full_task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
-                               **{k: v for k, v in cfg.task_options.items()})
-        final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
-        top = ranked_trials[: max(1, cfg.final_candidates)]
-        if console is not None:
-            console.print(f"retraining the top {len(top)} circuits with the full training budget, "
-                          "choosing by validation, scoring on qsim ...")
-        # A search score is one short training scored on a small validation split: its winner
-        # is partly luck (the winner's curse). Retraining a few and choosing on validation again
-        # costs little and never looks at the test split.
-        records = [evaluate(_dag(t), full_task, final_cfg, splits=("val", "test"), cache=state.cache,
-                            noise=state.noise, noise_inputs=cfg.noise_inputs) for t in top]
-        finalists = [{"trial": t.number, "search_score": float(t.value), "chosen": False,
-                      **{k: v for k, v in r.metrics.items() if k in ("val_score", "test_score")}}
-                     for t, r in zip(top, records)]
-        contenders = list(zip(top, records))
-        for spec in BASELINE_ANSATZE:
-            base = build_ansatz(spec, state.space)
-            rec = evaluate(base, full_task, final_cfg, splits=("val", "test"), cache=state.cache,
-                           noise=state.noise, noise_inputs=cfg.noise_inputs)
-            baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
-            if cfg.final_includes_baselines and state.space.contains(base):
-                # the user wants the best circuit we know: a hand-designed one may win, labelled
-                contenders.append((None, rec))
-                finalists.append({"trial": f"hand-designed {spec}", "search_score": float("nan"), "chosen": False,
-                                  **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")}})
-        pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
-        finalists[pick]["chosen"] = True
-        chosen_trial, final_record = contenders[pick]
-        best_trial = chosen_trial if chosen_trial is not None else best_trial
-        chosen_label = None if chosen_trial is not None else finalists[pick]["trial"]
-        write_best(state.run_dir, final_record, full_task)
-        if hasattr(full_task, "data"):
-            from qas.tasks.baselines import logistic_regression_accuracy
-
-            lr = logistic_regression_accuracy(full_task.data)
-            baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
+        fr = final_round(state, ranked_trials, console)
+        final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
+        best_trial = fr.trial if fr.trial is not None else best_trial
+        write_best(state.run_dir, final_record, fr.task)
     else:
         write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
     dag = _dag(best_trial) if final_record is None else final_record.dag
