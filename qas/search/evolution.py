@@ -3,12 +3,16 @@
 Needs no embeddings. The first ``population`` proposals are random; then each step draws
 ``sample_size`` members, mutates the best, and the oldest member dies. The population is the
 most recent ``population`` observations, so it is rebuilt exactly from the history.
+
+``seed_circuits`` (ansatz specs such as ``"u3cu3:2"`` or circuit files) are proposed first,
+so evolution starts from known designs (a warm start, like Optuna's ``enqueue_trial``); they
+count toward the budget like any other evaluation.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Sequence
 
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 from search_spaces.mutation import mutate
@@ -17,11 +21,23 @@ from search_spaces.sampler import sample_circuit
 
 @AGENTS.register("evolution", aliases=("regularized-evolution", "re"))
 class RegularizedEvolution(Agent):
-    def __init__(self, context: SearchContext, *, population: int = 20, sample_size: int = 5, **options: Any) -> None:
+    def __init__(self, context: SearchContext, *, population: int = 20, sample_size: int = 5,
+                 seed_circuits: Sequence[str] = (), **options: Any) -> None:
         super().__init__(context, **options)
         self.population_size = population
         self.sample_size = sample_size
         self.population: deque[Observation] = deque(maxlen=population)
+        self.seed_circuits = [self._seed(spec) for spec in seed_circuits]
+
+    def _seed(self, spec: str) -> Any:
+        from qas.circuit_files import read_circuit
+        from qas.errors import QasError
+
+        dag = read_circuit(spec, self.space)
+        problems = self.space.problems(dag)
+        if problems:
+            raise QasError(f"seed circuit {spec!r} is not in space {self.space.name!r}: {problems[0]}")
+        return dag
 
     def _random(self, rng: Any) -> Any:
         index = self.context.index
@@ -32,6 +48,8 @@ class RegularizedEvolution(Agent):
     def propose(self, trial: Any, visited: Visited) -> Proposal:
         self.steps += 1
         rng = self.context.rng("evolution", self.steps)
+        if self.steps <= len(self.seed_circuits):
+            return Proposal(self.seed_circuits[self.steps - 1], {"op": "seed"})
         if len(self.population) < self.population_size:
             return Proposal(self._random(rng), {"op": "random"})
         contenders = rng.sample(list(self.population), min(self.sample_size, len(self.population)))

@@ -93,3 +93,28 @@ def test_reupload_space_searches_the_cells_of_its_embeddings():
     np.testing.assert_array_equal(index.latent(dag), index.latents[11])
     index.mark(dag)
     assert index.visited[11] and index.nearest_unvisited(index.latents[11]) != 11
+
+
+def test_evolution_starts_from_its_seed_circuits(tmp_path):
+    """Warm start: the seeds are the first trials, then evolution mutates from them."""
+    import random
+
+    from search_spaces import sample_circuit
+
+    space = load_space("paper-4q")
+    seeds = [sample_circuit(space, random.Random(1000 + i)) for i in range(2)]
+    files = []
+    for i, dag in enumerate(seeds):
+        files.append(tmp_path / f"seed{i}.json")
+        files[-1].write_text(dag.to_json())
+    cfg = config("evolution", budget=5, agent_options={"seed_circuits": [str(f) for f in files]})
+    search(cfg, tmp_path / "run", progress=False)
+    assert keys(tmp_path / "run")[:2] == [d.key for d in seeds]
+
+
+def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
+    from qas.errors import QasError
+
+    with pytest.raises(QasError, match="seed circuit 'u3cu3:1' is not in space 'paper-4q'"):
+        search(config("evolution", budget=2, agent_options={"seed_circuits": ["u3cu3:1"]}), tmp_path / "r",
+               progress=False)
