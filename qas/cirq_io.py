@@ -102,7 +102,8 @@ def to_qasm(
         raise CircuitError(f"OpenQASM 2.0 needs numeric angles: pass the {dag.num_params} trained parameters")
     if dag.num_features and features is None:
         raise CircuitError(f"OpenQASM 2.0 needs numeric angles: pass the {dag.num_features} input features")
-    return cirq.qasm(to_cirq(dag, params, features))
+    # every qubit of the circuit, in order: by default Cirq renumbers the qubits a circuit uses
+    return to_cirq(dag, params, features).to_qasm(qubit_order=cirq.LineQubit.range(dag.num_qubits))
 
 
 # -- from Cirq ------------------------------------------------------------------------------

@@ -75,3 +75,34 @@ def test_qsim_matches_cirq_on_sampled_circuits(space):
         want = cirq.Simulator(dtype=np.complex128).simulate(circuit, qubit_order=cirq.LineQubit.range(dag.num_qubits)).final_state_vector
         got = qsimcirq.QSimSimulator().simulate(circuit, qubit_order=cirq.LineQubit.range(dag.num_qubits)).final_state_vector
         assert np.allclose(got, want, atol=1e-6)
+
+
+def test_best_qasm_keeps_re_uploaded_encodings_in_place():
+    """best.qasm with its feature comments filled in is the trained circuit (data re-uploading:
+    the encoding recurs mid-circuit, so dropping it to the top would be another circuit)."""
+    import random
+    import re
+
+    import numpy as np
+    from cirq.contrib.qasm_import import circuit_from_qasm
+
+    from qas.search.outputs import best_qasm
+    from search_spaces import load_space, sample_circuit
+
+    space = load_space("qml-4q-reup")
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        dag = sample_circuit(space, random.Random(seed))
+        params, x = rng.uniform(-np.pi, np.pi, dag.num_params), rng.uniform(-1, 3, 16)
+        text = best_qasm(dag, params)
+        assert text.count("// data encoding:") == 48
+        filled = re.sub(r"// data encoding: (\w+)\(x_(\d+)\) (q\[\d\]);",
+                        lambda m: f"{m[1]}({float(x[int(m[2])])!r}) {m[3]};", text)
+        got = cirq.final_state_vector(circuit_from_qasm(filled), qubit_order=[cirq.NamedQubit(f"q_{i}") for i in range(4)])
+        want = cirq.final_state_vector(to_cirq(dag, params, x), qubit_order=cirq.LineQubit.range(4))
+        assert abs(np.vdot(want, got)) == pytest.approx(1.0, abs=1e-6)  # equal up to global phase
+
+
+def test_qasm_keeps_qubit_numbers_of_idle_wires():
+    text = to_qasm(CircuitDAG(3, [Gate("X", (2,))]))
+    assert "qreg q[3];" in text and "x q[2];" in text
