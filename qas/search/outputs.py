@@ -44,36 +44,67 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
     _atomic_write(run_dir / "best.qasm", best_qasm(dag, record.param_array))
 
 
-def ansatz_with_params(dag: CircuitDAG, params: np.ndarray) -> tuple[CircuitDAG, np.ndarray]:
-    """The circuit without its feature gates, and the parameters re-ordered to match it."""
+def _param_lookup(dag: CircuitDAG, params: np.ndarray) -> Any:
+    """``take(gates)``: the parameters of ``gates`` in order, as slices of ``params``.
+
+    Identical gates are told apart by occurrence: they share wires, so every topological
+    order of the circuit (canonical order of any sub-circuit included) keeps them in the same order.
+    """
     by_gate: dict[Any, list[np.ndarray]] = {}
     for g, sl in zip(dag.gates, dag.param_slices()):
         if sl is not None:
             by_gate.setdefault(g, []).append(params[sl])
-    sub = CircuitDAG(dag.num_qubits, [g for g in dag.gates if g.role != "feature"])
     used: dict[Any, int] = {}
-    out = []
-    for g in sub.gates:
-        if g.role == "trainable":
-            k = used.get(g, 0)
-            out.append(by_gate[g][k])
-            used[g] = k + 1
-    return sub, (np.concatenate(out) if out else np.zeros(0))
+
+    def take(gates: Sequence[Any]) -> np.ndarray:
+        out = []
+        for g in gates:
+            if g.role == "trainable":
+                k = used.get(g, 0)
+                out.append(by_gate[g][k])
+                used[g] = k + 1
+        return np.concatenate(out) if out else np.zeros(0)
+
+    return take
+
+
+def ansatz_with_params(dag: CircuitDAG, params: np.ndarray) -> tuple[CircuitDAG, np.ndarray]:
+    """The circuit without its feature gates, and the parameters re-ordered to match it."""
+    sub = CircuitDAG(dag.num_qubits, [g for g in dag.gates if g.role != "feature"])
+    return sub, _param_lookup(dag, params)(sub.gates)
 
 
 def best_qasm(dag: CircuitDAG, params: np.ndarray) -> str:
+    """OpenQASM 2.0 of the trained circuit. QASM 2.0 cannot hold free parameters, so each
+    feature gate becomes a comment at its place, between the trained segments (with data
+    re-uploading the encoding recurs mid-circuit, so the order matters)."""
     from qas.cirq_io import to_qasm
 
     if not dag.num_features:
         return to_qasm(dag, params)
-    sub, sub_params = ansatz_with_params(dag, params)
-    header = (
-        "// Trained ansatz found by qas. OpenQASM 2.0 cannot hold free parameters, so the data-encoding\n"
-        f"// layer that comes first is left out: {dag.num_features} features x_i, gate by gate:\n"
-        + "".join(f"//   {g.kind.lower()}(x_{g.feature}) q[{g.qubits[0]}];\n" for g in dag.gates if g.role == "feature")
-        + "// best_cirq.json holds the whole circuit with symbols x_i.\n"
-    )
-    return header + to_qasm(sub, sub_params)
+    take = _param_lookup(dag, params)
+    lines = ["// Trained circuit found by qas. OpenQASM 2.0 cannot hold free parameters, so each",
+             f"// data-encoding gate (features x_i, {dag.num_features} of them) is a comment at its place.",
+             "// best_cirq.json holds the whole circuit with symbols x_i.",
+             "OPENQASM 2.0;", 'include "qelib1.inc";', f"qreg q[{dag.num_qubits}];"]
+    run: list[Any] = []
+
+    def flush() -> None:
+        if run:
+            sub = CircuitDAG(dag.num_qubits, run)
+            text = to_qasm(sub, take(sub.gates)).splitlines()
+            body = next(i for i, line in enumerate(text) if line.startswith("qreg")) + 1
+            lines.extend(t for t in text[body:] if t.strip())
+            run.clear()
+
+    for g in dag.gates:
+        if g.role == "feature":
+            flush()
+            lines.append(f"// data encoding: {g.kind.lower()}(x_{g.feature}) q[{g.qubits[0]}];")
+        else:
+            run.append(g)
+    flush()
+    return "\n".join(lines) + "\n"
 
 
 def write_leaderboard(run_dir: Path, trials: Sequence[Any], top_k: int) -> list[Any]:
@@ -145,7 +176,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         "- every number below is computed on qsim (`qsimcirq`)",
         "",
         "## Best circuit",
-        f"`{dag.key[:16]}`: {len(dag)} gates ({len(dag) - dag.num_features} searched), depth {dag.depth}, "
+        f"`{dag.key[:16]}`: {len(dag)} gates ({sum(g.role != 'feature' for g in dag.gates)} outside the data "
+        f"encoding), depth {dag.depth}, "
         f"{dag.num_params} trainable parameters. {origin}",
         "",
         "```",
