@@ -17,6 +17,7 @@ def verify_run(run: str | Path, *, limit: int | None = None) -> dict[str, Any]:
     import cirq
 
     from qas.api import build_task
+    from qas.backends.simulators import readout_of_states
     from qas.search.config import read_run_config
 
     run = Path(run)
@@ -40,18 +41,7 @@ def verify_run(run: str | Path, *, limit: int | None = None) -> dict[str, Any]:
         res = {} if f is None else {f"x_{i}": float(v) for i, v in enumerate(f)}
         state = sim.simulate(circuit, cirq.ParamResolver(res), qubit_order=qubits).final_state_vector
         outs.append(state)
-    states = np.stack(outs)
-    if task.readout.kind == "state":
-        out = states
-    elif task.readout.kind == "z":
-        from qas.backends.torch_sv import z_signs
-
-        out = (np.abs(states) ** 2) @ z_signs(num_qubits).numpy().astype(np.float64)
-    else:
-        from qas.tasks.base import pauli_matrix
-
-        h = pauli_matrix(task.readout.hamiltonian, num_qubits)
-        out = np.einsum("bi,bi->b", states.conj(), states @ h.T).real
+    out = readout_of_states(np.stack(outs), task.readout, num_qubits)
     metrics = task.metrics(out, batch)
     reported = best["metrics"].get(f"{split}_score")
     return {"split": split, "inputs": len(feats), "cirq_score": metrics["score"], "reported_score": reported,

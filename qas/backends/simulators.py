@@ -101,18 +101,21 @@ class CirqSimulator:
     """``cirq.Simulator`` in complex128: slow, independent, for cross-checks."""
 
     def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
-        from qas.tasks.base import pauli_matrix
+        return readout_of_states(_states(dag, params, features, _cirq_state), spec, dag.num_qubits)
 
-        states = _states(dag, params, features, _cirq_state)
-        if spec.kind == "state":
-            return states
-        probs = np.abs(states) ** 2
-        if spec.kind == "z":
-            from qas.backends.torch_sv import z_signs
 
-            return probs @ z_signs(dag.num_qubits).numpy().astype(np.float64)
-        h = pauli_matrix(spec.hamiltonian, dag.num_qubits)
-        return np.einsum("bi,bi->b", states.conj(), states @ h.T).real
+def readout_of_states(states: np.ndarray, spec: Readout, num_qubits: int) -> np.ndarray:
+    """A task's readout of exact state vectors ``(batch, 2**n)`` (numpy, complex128)."""
+    if spec.kind == "state":
+        return states
+    if spec.kind == "z":
+        from qas.backends.torch_sv import z_signs
+
+        return (np.abs(states) ** 2) @ z_signs(num_qubits).numpy().astype(np.float64)
+    from qas.tasks.base import pauli_matrix
+
+    h = pauli_matrix(spec.hamiltonian, num_qubits)
+    return np.einsum("bi,bi->b", states.conj(), states @ h.T).real
 
 
 def _states(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, fn: Any) -> np.ndarray:
