@@ -43,6 +43,7 @@ import math  # noqa: E402
 import sys  # noqa: E402
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -308,24 +309,22 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
 def print_table(rows: list[dict]) -> None:
     tasks = list(dict.fromkeys((r["table"], r["task"]) for r in rows))
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-    head = f"{'task':28s}" + "".join(f"{m:>12s}" for m in methods)
-    print("median queries to first circuit above threshold (>Q: not reached in most runs)")
-    print(head)
-    for t in tasks:
-        line = f"{t[0] + ':' + t[1]:28s}"
-        for m in methods:
-            r = next((r for r in rows if (r["table"], r["task"]) == t and r["method"] == m), None)
-            line += f"{'' if r is None else str(r['median_queries_to_threshold']):>12s}"
-        print(line)
-    print("\nMann-Whitney U p (queries-to-threshold smaller than random's), one-sided")
-    print(head)
-    for t in tasks:
-        line = f"{t[0] + ':' + t[1]:28s}"
-        for m in methods:
-            r = next((r for r in rows if (r["table"], r["task"]) == t and r["method"] == m), None)
-            v = "" if r is None or math.isnan(r["mannwhitney_p_less_than_random"]) else f"{r['mannwhitney_p_less_than_random']:.3g}"
-            line += f"{v:>12s}"
-        print(line)
+
+    def grid(title: str, cell: Callable[[dict], str]) -> None:
+        print(title)
+        print(f"{'task':28s}" + "".join(f"{m:>12s}" for m in methods))
+        for t in tasks:
+            line = f"{t[0] + ':' + t[1]:28s}"
+            for m in methods:
+                r = next((r for r in rows if (r["table"], r["task"]) == t and r["method"] == m), None)
+                line += f"{'' if r is None else cell(r):>12s}"
+            print(line)
+
+    grid("median queries to first circuit above threshold (>Q: not reached in most runs)",
+         lambda r: str(r["median_queries_to_threshold"]))
+    p_key = "mannwhitney_p_less_than_random"
+    grid("\nMann-Whitney U p (queries-to-threshold smaller than random's), one-sided",
+         lambda r: "" if math.isnan(r[p_key]) else f"{r[p_key]:.3g}")
 
 
 def limit_for(limit: str | None, path: Path) -> int | None:

@@ -23,9 +23,9 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
     from encoders.store import load_embeddings, pretrained_path
 
     searched, space = space, space.cell_space
-    if embeddings is None and pretrained_path(space) is None and not required:
-        return None
     path = Path(embeddings) if embeddings else pretrained_path(space)
+    if path is None and not required:
+        return None
     stat = path.stat() if path is not None and path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:

@@ -82,9 +82,13 @@ class FinalRound:
     task: Any
     record: EvaluationRecord          # the chosen circuit, retrained and scored on qsim
     trial: Any | None                 # its search trial, or None when a hand-designed ansatz won
-    label: str | None                 # "hand-designed SPEC" when one won
-    finalists: list[dict[str, Any]]
+    finalists: list[dict[str, Any]]   # one row per contender; the chosen one has "chosen": True
     baselines: dict[str, dict[str, float]]
+
+    @property
+    def label(self) -> str | None:
+        """``"hand-designed SPEC"`` when a hand-designed ansatz won, else ``None``."""
+        return None if self.trial is not None else next(f["trial"] for f in self.finalists if f["chosen"])
 
 
 def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None) -> FinalRound:
@@ -113,7 +117,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
         return {"trial": name, "search_score": search_score, "chosen": False,
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")}}
 
-    top = ranked_trials[: max(1, cfg.final_candidates)]
+    top = ranked_trials[: cfg.final_candidates]
     if console is not None:
         console.print(f"retraining the top {len(top)} circuits with the full training budget, "
                       "choosing by validation, scoring on qsim ...")
@@ -135,7 +139,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
 
         lr = logistic_regression_accuracy(task.data)
         baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
-    return FinalRound(task, record, trial, None if trial is not None else finalists[pick]["trial"], finalists, baselines)
+    return FinalRound(task, record, trial, finalists, baselines)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:
