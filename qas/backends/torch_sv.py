@@ -22,7 +22,9 @@ So the circuit is compiled into a few large, vectorised operations, with the sam
   ``block_qubits`` qubits (all ``n`` qubits, i.e. one unitary, for ``n <= 5``); each block's
   matrix is the product of its gates' matrices embedded in the block, computed for all blocks
   at once by a balanced tree of batched matmuls. The batch then meets one matmul per block;
-- gates that read a feature outside the prefix are applied one by one, per input.
+- gates that read a feature outside the prefix (a re-uploaded encoding) are fused into chains
+  of consecutive gates on the same wires, and chains on single, distinct wires into per-input
+  Kronecker products of up to ``KRON_QUBITS`` wires, each applied as one batched matmul.
 
 The maths is the gate-by-gate product; only the float operations differ, so results agree
 with a gate-by-gate reference to rounding (complex128: ~1e-15; complex64: ~1e-6 on <Z>, as
@@ -47,6 +49,8 @@ from qas.tasks.base import Readout
 FULL_UNITARY_MAX_QUBITS = 5
 #: otherwise, the largest fused block (in qubits)
 BLOCK_QUBITS = 3
+#: The most wires whose one-qubit per-input (feature) gates are applied as one Kronecker product.
+KRON_QUBITS = 5
 
 
 @dataclass(frozen=True)
@@ -335,12 +339,19 @@ class TorchCircuit:
             self._kron.append((w, torch.as_tensor((bits + 2 * np.arange(lo, lo + w)[:, None]).reshape(-1))))
 
     def _compile_rest(self, rest: list[int]) -> None:
-        """Greedy fusion of input-independent gates into blocks; feature gates stay alone."""
+        """Greedy fusion of input-independent gates into blocks, and of feature gates into chains.
+
+        A feature gate joins the chain of feature gates on the same wires when nothing else has
+        touched those wires since (gates on other wires commute with it): a re-uploaded encoding
+        layer (RY, RZ, RX, RY on each wire) then costs one per-input matmul per wire, not four.
+        """
         kmax = self.block_qubits
         blocks: list[tuple[tuple[int, ...], list[int]]] = []
-        items: list[tuple[str, int]] = []  # ("block", block id) | ("feature", op id), in order
+        chains: list[tuple[tuple[int, ...], list[int]]] = []  # feature chains: (wires, op ids)
+        items: list[tuple[str, int]] = []  # ("block", block id) | ("feature", chain id), in order
         open_: dict[int, int] = {}        # wire -> open block id
         block_wires: dict[int, set[int]] = {}
+        last_chain: dict[int, int] = {}   # wire -> chain id, while the chain is the wire's last item
 
         def close(bid: int) -> None:
             for w in block_wires.pop(bid):
@@ -352,10 +363,19 @@ class TorchCircuit:
             q = set(op.qubits)
             cands = sorted({open_[w] for w in q if w in open_})
             if op.source == "feature":
+                cid = last_chain.get(op.qubits[0])
+                if cid is not None and chains[cid][0] == op.qubits and all(last_chain.get(w) == cid for w in q):
+                    chains[cid][1].append(i)
+                    continue
                 for bid in cands:
                     close(bid)
-                items.append(("feature", i))
+                chains.append((op.qubits, [i]))
+                items.append(("feature", len(chains) - 1))
+                for w in q:
+                    last_chain[w] = len(chains) - 1
                 continue
+            for w in q:
+                last_chain.pop(w, None)
             union = set(q).union(*(block_wires[b] for b in cands))
             merge = cands if len(union) <= kmax else [b for b in cands if block_wires[b] <= q]
             for bid in cands:
@@ -374,13 +394,46 @@ class TorchCircuit:
         for bid in sorted(block_wires):
             close(bid)
 
+        # One-wire feature chains on distinct wires become one per-input Kronecker product of up
+        # to KRON_QUBITS wires: a re-uploaded encoding layer then meets the state in
+        # ceil(n / KRON_QUBITS) matmuls. While such a group is open (last in the order), a block
+        # on other wires commutes with it and is moved before it, so it does not split the group.
+        kron_max = min(KRON_QUBITS, self.n)
+        merged: list[tuple[str, int]] = []
+        groups: list[list[int]] = []  # feature item -> its chains (several only when one-wire)
+        open_group: set[int] = set()  # wires of the group that ends ``merged``; empty if none
+        for kind, x in items:
+            if kind == "block":
+                if open_group and not open_group & set(blocks[x][0]):
+                    merged.insert(len(merged) - 1, (kind, x))
+                    continue
+                open_group = set()
+            elif len(chains[x][0]) == 1:
+                w = chains[x][0][0]
+                if open_group and w not in open_group and len(open_group) < kron_max:
+                    groups[merged[-1][1]].append(x)
+                    open_group.add(w)
+                    continue
+                groups.append([x])
+                open_group = {w}
+                x = len(groups) - 1
+            else:
+                groups.append([x])
+                open_group = set()
+                x = len(groups) - 1
+            merged.append((kind, x))
+        items = merged
+
+        def group_wires(g: int) -> tuple[int, ...]:
+            return tuple(w for c in groups[g] for w in chains[c][0])
+
         # The state is kept contiguous in a "physical" wire order that the items permute lazily:
         # an item acts on the last k physical axes, so it needs a copy (a permute) only when its
         # wires are not already there; its matrix is built for the wires in that physical order.
         perm = list(range(self.n))
         plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]] = []
         for kind, x in items:
-            wires = blocks[x][0] if kind == "block" else self._ops[x].qubits
+            wires = blocks[x][0] if kind == "block" else group_wires(x)
             k = len(wires)
             if set(perm[self.n - k:]) == set(wires):
                 order, dims = tuple(perm[self.n - k:]), None
@@ -409,15 +462,30 @@ class TorchCircuit:
                 for t in range(lp):
                     idx[pos, t] = self._embed_t(gates[t], order) if t < len(gates) else self._identity(2**k)
             self._block_idx[k] = torch.as_tensor(idx)
-        # Per-input (feature) gates outside the prefix: one gather per matrix size.
+        # Per-input (feature) chains outside the prefix: one gather + matmul tree per matrix size;
+        # a group of one-wire chains is the Kronecker product of their 2x2 matrices, in ``order``.
         fsizes: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
         for kind, x, order, _ in plan:
             if kind == "feature":
-                fsizes.setdefault(len(order), []).append((x, order))
+                if len(groups[x]) == 1:
+                    fsizes.setdefault(len(order), []).append((groups[x][0], order))
+                else:
+                    by_wire = {chains[c][0][0]: c for c in groups[x]}
+                    fsizes.setdefault(1, []).extend((by_wire[w], (w,)) for w in order)
         feats = [x for kind, x, _, _ in plan if kind == "feature"]
-        fwhere = {i: (k, pos) for k, ids in fsizes.items() for pos, (i, _) in enumerate(ids)}
-        fidx = {k: np.stack([self._embed_t(i, order) for i, order in ids]) for k, ids in fsizes.items()}
-        self._items = [(kind, where[x] if kind == "block" else fwhere[x], dims) for kind, x, _, dims in plan]
+        cwhere = {c: (k, pos) for k, ids in fsizes.items() for pos, (c, _) in enumerate(ids)}
+
+        def fwhere(g: int, order: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+            if len(groups[g]) == 1:
+                return cwhere[groups[g][0]]
+            by_wire = {chains[c][0][0]: c for c in groups[g]}
+            return len(order), tuple(cwhere[by_wire[w]][1] for w in order)
+        fidx = {}
+        for k, ids in fsizes.items():
+            lp = 1 << (max(len(chains[c][1]) for c, _ in ids) - 1).bit_length()
+            fidx[k] = np.stack([np.stack([self._embed_t(chains[c][1][t], order) if t < len(chains[c][1])
+                                          else self._identity(2**k) for t in range(lp)]) for c, order in ids])
+        self._items = [(kind, where[x] if kind == "block" else fwhere(x, order), dims) for kind, x, order, dims in plan]
         # Per-input tables only need the constants of the shared table unless they read more.
         self._batched = self._prefix_batched or bool(feats)
         per_input = [a for a in ([self._prefix_idx] if self._prefix_batched else []) + list(fidx.values())]
@@ -492,7 +560,7 @@ class TorchCircuit:
                 state = part if state is None else (state[:, :, None] * part[:, None, :]).reshape(part.shape[0], -1)
 
         mats = {k: _tree(_gather(shared[None], idx)[0]) for k, idx in self._block_idx.items()}
-        fmats = {k: _gather(per_input, idx) for k, idx in self._feature_idx.items()}
+        fmats = {k: _tree(_gather(per_input, idx)) for k, idx in self._feature_idx.items()}
         rows = state.shape[0]
         for kind, (k, pos), dims in self._items:
             if kind == "feature" and rows != b:
@@ -501,7 +569,11 @@ class TorchCircuit:
                 flat = state.view(rows, -1, 2**k)
             else:
                 flat = state.view((rows,) + (2,) * n).permute(dims).reshape(rows, -1, 2**k)
-            state = (flat @ mats[k][pos] if kind == "block" else torch.bmm(flat, fmats[k][:, pos])).view(rows, dim)
+            if kind == "block":
+                state = (flat @ mats[k][pos]).view(rows, dim)
+            else:
+                m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1][:, list(pos)])
+                state = torch.bmm(flat, m).view(rows, dim)
         if self._final_dims is not None:
             state = state.view((rows,) + (2,) * n).permute(self._final_dims).reshape(rows, dim)
         if rows != b:
@@ -513,6 +585,15 @@ def _gather(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Complex ``(rows,) + idx.shape[:-1]`` from a real ``(rows, T)`` table and ``(..., 2)`` (re, im) positions."""
     out = table.index_select(1, idx.reshape(-1)).view((table.shape[0],) + tuple(idx.shape))
     return torch.view_as_complex(out)
+
+
+def _kron(m: torch.Tensor) -> torch.Tensor:
+    """``(rows, w, 2, 2)`` one-wire matrices -> ``(rows, 2**w, 2**w)`` Kronecker products, first wire first."""
+    out = m[:, 0]
+    for j in range(1, m.shape[1]):
+        d = out.shape[-1] * 2
+        out = (out[:, :, None, :, None] * m[:, j, None, :, None, :]).reshape(-1, d, d)
+    return out
 
 
 def _tree(x: torch.Tensor) -> torch.Tensor:

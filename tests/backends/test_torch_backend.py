@@ -103,3 +103,29 @@ def test_bad_shapes_are_named():
         circ.state(np.zeros(3), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="reads 2 features; none given"):
         circ.state(np.zeros(1))
+
+
+@pytest.mark.parametrize("block_qubits", [2, 3, 5])
+def test_reuploaded_feature_chains_are_exact_and_fused(block_qubits):
+    """Feature gates after the prefix are fused into one per-input matmul per chain of gates on
+    the same wires; a chain ends where another gate touches its wires. Checked against Cirq."""
+    n = 5
+    enc = [Gate(rot, (q,), "feature", feature=(4 * q + layer) % 7) for layer, rot in enumerate(("RY", "RZ", "RX", "RY"))
+           for q in range(n)]
+    cell = [Gate("U3", (q,), "trainable") for q in range(n)] + [Gate("CNOT", (q, (q + 1) % n)) for q in range(n)]
+    mixed = [Gate("RX", (0,), "feature", feature=1), Gate("RZZ", (1, 2), "feature", feature=2),
+             Gate("RZZ", (1, 2), "feature", feature=3), Gate("RY", (0,), "trainable"), Gate("RZ", (0,), "feature", feature=4),
+             Gate("H", (3,)), Gate("RY", (4,), "feature", feature=5), Gate("CZ", (3, 4)), Gate("RX", (4,), "feature", feature=6)]
+    dag = CircuitDAG(n, enc + cell + enc + cell + mixed + cell)
+    params = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    feats = RNG.uniform(-np.pi, np.pi, (3, 7))
+    circ = TorchCircuit(dag, dtype=torch.complex128, block_qubits=block_qubits)
+    got = circ.state(params, feats).numpy()
+    for b in range(3):
+        want = cirq.final_state_vector(to_cirq(dag, params, feats[b]), qubit_order=cirq.LineQubit.range(n),
+                                       dtype=np.complex128)
+        assert np.allclose(got[b], want, atol=1e-10)
+    # per-input matmuls: the second encoding is one product over its 5 wires (20 gates); in
+    # `mixed`, RZZ.RZZ is one chain, and the four one-wire chains (RX|RZ on q0, split by the
+    # trainable RY; RY|RX on q4, split by CZ) pair up into two products on (q0, q4).
+    assert sum(kind == "feature" for kind, _, _ in circ._items) == 4

@@ -1,0 +1,106 @@
+"""Benchmark: a training step of re-uploaded (stacked) circuits on the torch backend.
+
+Re-uploading puts feature gates between trainable cells, outside the product-state prefix, so
+they are applied per input. This times one gradient step as the trainer takes it (batch 32,
+cross-entropy of the task's logits, 1 torch thread) for stacked and one-pass circuits on
+``fashion-2`` (4 qubits, the default space ``qml-4q-reup``) and ``fashion-10`` (10 qubits,
+36 features), for our ``torch_sv`` and, with ``--compare-torch-sv``, another version of it
+(e.g. ``git show HEAD~1:qas/backends/torch_sv.py > /tmp/old_sv.py``). Both versions are
+checked to agree first; rounds visit them in turn, so machine load hits both alike: compare
+ratios, not absolute times.
+
+    python experiments/bench_reupload.py --compare-torch-sv /tmp/old_sv.py --compare-label "before"
+
+Writes ``experiments/results/bench_reupload.csv`` and ``bench_reupload.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench_eval import RESULTS, init_params, load_module, machine_line, ours, time_call
+from qas.circuit import CircuitDAG
+from qas.tasks import make_task
+from results_io import write_rows
+from search_spaces import load_space
+from search_spaces.ansatze import ANSATZE, build_ansatz
+
+
+def circuits(variant: str) -> dict[str, CircuitDAG]:
+    """One-pass and stacked ``u3cu3:2`` for the variant's qubit count."""
+    if variant.startswith("fashion-2") or variant.startswith("fashion-4"):
+        return {"u3cu3:2 one pass (qml-4q)": build_ansatz("u3cu3:2", load_space("qml-4q")),
+                "u3cu3:2 x3 (qml-4q-reup)": build_ansatz("u3cu3:2", load_space("qml-4q-reup"))}
+    one = load_space("qml-10q")
+    enc, cell = list(one.encoding_gates()), ANSATZE.get("u3cu3")(one.num_qubits, 2)
+    return {"u3cu3:2 one pass (qml-10q)": build_ansatz("u3cu3:2", one),
+            "u3cu3:2 x3 (10 qubits)": CircuitDAG(one.num_qubits, (enc + cell) * 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variants", default="fashion-2,fashion-10")
+    ap.add_argument("--batch", type=int, default=32, help="the trainer's batch size")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--compare-torch-sv", default=None, help="path of another torch_sv.py to time beside ours")
+    ap.add_argument("--compare-label", default=None)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    machine = machine_line(1)
+    compare = load_module(args.compare_torch_sv) if args.compare_torch_sv else None
+    label = args.compare_label or (Path(args.compare_torch_sv).name if compare else "")
+    rows = []
+    for variant in args.variants.split(","):
+        task = make_task(variant)
+        train = task.split("train")
+        idx = np.random.default_rng(0).permutation(len(train.targets))[: args.batch]
+        feats, targets = train.features[idx], train.targets[idx]
+        steps_per_epoch = len(train.targets) / args.batch
+        for name, dag in circuits(variant).items():
+            params = init_params(dag)
+            backends = {"ours": ours(dag, task)}
+            if compare is not None:
+                backends[label] = ours(dag, task, module=compare)
+                ref = ours(dag, task, torch.complex128)(params, feats, targets)
+                for key, fn in backends.items():
+                    loss, grad = fn(params, feats, targets)
+                    if abs(loss - ref[0]) > 1e-4 or np.abs(grad - ref[1]).max() > 1e-3:
+                        print(f"ERROR: {key} disagrees with complex128 on {name}", file=sys.stderr)
+                        return 1
+            times: dict[str, list[float]] = {k: [] for k in backends}
+            for rnd in range(args.repeats + 1):  # round 0 warms up
+                for key, fn in backends.items():
+                    sec = time_call(lambda: fn(params, feats, targets), 0.5)
+                    if rnd:
+                        times[key].append(sec)
+            ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            for key, value in ms.items():
+                rows.append(dict(date=date, variant=variant, circuit=name, params=dag.num_params, gates=len(dag.gates),
+                                 backend=key, ms_per_step=round(value, 3), epoch_s=round(value * steps_per_epoch / 1e3, 2),
+                                 speedup_vs_this=round(ms.get(label, value) / value, 2) if compare else ""))
+                print(rows[-1], flush=True)
+    if not args.no_write:
+        write_rows(RESULTS / "bench_reupload.csv", rows)
+        lines = [f"# bench_reupload: one training step (batch {args.batch}) of stacked circuits", "",
+                 f"Measured {date} in one run of `python experiments/bench_reupload.py"
+                 + (f" --compare-torch-sv ... --compare-label \"{label}\"`" if compare else "`") + f" on {machine}.",
+                 "Medians of rounds that visit both versions in turn; compare ratios.", "",
+                 "| variant | circuit | params | backend | ms per step | epoch (s) | speed-up of this row over "
+                 + (f"\"{label}\"" if compare else "-") + " |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['variant']} | {r['circuit']} | {r['params']} | {r['backend']} | {r['ms_per_step']:,.2f} | "
+                  f"{r['epoch_s']:,.1f} | {r['speedup_vs_this']}{'x' if compare else ''} |" for r in rows]
+        (RESULTS / "bench_reupload.md").write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
