@@ -10,11 +10,15 @@ Every accuracy is qsim's, on the official test split. Writes
 experiments/README.md, not rerun.
 
     python experiments/fashion_peers.py --variants fashion-2,fashion-4 --budget 100
+    python experiments/fashion_peers.py --variants fashion-10 --budget 50
+
+Rerunning some variants keeps the other variants' rows in the CSV.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import statistics
 import time
 from pathlib import Path
@@ -45,6 +49,14 @@ def candidates(task, searched) -> dict[str, object]:
     return out
 
 
+def kept_rows(path: Path, variants: list[str]) -> list[dict]:
+    """Rows of other variants already in ``path``: rerunning one variant keeps the others' results."""
+    if not path.exists():
+        return []
+    with path.open() as fh:
+        return [r for r in csv.DictReader(fh) if r["variant"] not in variants]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default="fashion-2,fashion-4")
@@ -53,8 +65,9 @@ def main() -> None:
     ap.add_argument("--runs", default="experiments/results/runs/fashion_peers")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
-    rows = []
-    for variant in args.variants.split(","):
+    variants = args.variants.split(",")
+    rows = kept_rows(Path(args.out), variants)
+    for variant in variants:
         run_dir = Path(args.runs) / variant
         t0 = time.perf_counter()
         search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed), run_dir,
@@ -74,6 +87,7 @@ def main() -> None:
                          "search_cpu_h": round(search_s / 3600, 3) if is_searched else 0,
                          "retrain_s_per_seed": round((time.perf_counter() - t1) / len(tests), 1)})
             print(rows[-1], flush=True)
+            write_rows(Path(args.out), rows)
         lr = logistic_regression_accuracy(task.data)
         rows.append({"variant": variant, "model": "logistic regression", "test_mean": round(lr["test_acc"], 4),
                      "test_std": 0.0, "seeds": 1, "gates": 0, "params": (task.num_features + 1) * len(task.classes),
