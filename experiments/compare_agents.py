@@ -52,7 +52,7 @@ from tabular import RESULTS, LookupTask, StructuralFeatures, Table, latents_for,
 from results_io import write_rows  # noqa: E402
 
 DEFAULT_TABLES = [RESULTS / "tabular_paper4q.npz", RESULTS / "tabular_paper8q.npz"]
-METHODS = ["random", "evolution", "reinforce", "bo", "bo-tpe", "mlp-1000", "mlp-online"]
+METHODS = ["random", "evolution", "reinforce", "bo", "bo-tpe", "bo-pool", "mlp-1000", "mlp-online"]
 
 
 # --- the predictor baseline ----------------------------------------------------------------

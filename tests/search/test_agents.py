@@ -58,17 +58,18 @@ def test_same_seed_same_search(agent, tmp_path):
     assert keys(tmp_path / "a") == keys(tmp_path / "b")
 
 
-@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce"])
+@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce", "bo-pool"])
 def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch):
-    search(config(agent, budget=8), tmp_path / "straight", progress=False)
-    search(config(agent, budget=4), tmp_path / "split", progress=False)
+    kw = {"agent_options": {"n_startup": 2}} if agent == "bo-pool" else {}  # resume inside the GP phase
+    search(config(agent, budget=8, **kw), tmp_path / "straight", progress=False)
+    search(config(agent, budget=4, **kw), tmp_path / "split", progress=False)
     # the second half must not retrain the first four: count training calls
     import qas.evaluation
 
     calls = []
     real = qas.evaluation.train
     monkeypatch.setattr(qas.evaluation, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
-    search(config(agent, budget=8), tmp_path / "split", progress=False)
+    search(config(agent, budget=8, **kw), tmp_path / "split", progress=False)
     assert len(calls) == 4
     assert keys(tmp_path / "split") == keys(tmp_path / "straight")
 
