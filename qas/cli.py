@@ -108,7 +108,7 @@ def evaluate_cmd(
 def search_cmd(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="fashionmnist, mnist, state-prep, maxcut, vqe-h2, tfim-8, ..."),
     variant: Optional[str] = typer.Option(None, "--variant", help="e.g. fashion-2, fashion-4, fashion-10."),
-    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, random, evolution "
+    agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, bo-pool, random, evolution "
                                         "(default: reinforce if the space has embeddings, else evolution)."),
     budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
     space: Optional[str] = typer.Option(None, "--space", help="Search space name or TOML file."),
