@@ -335,9 +335,9 @@ def _canonical_order(num_qubits: int, gates: Sequence[Gate]) -> tuple[Gate, ...]
         return tuple(gates)
     indeg = [0] * n
     succ: list[list[int]] = [[] for _ in range(n)]
-    last = [-1] * num_qubits
+    last: dict[int, int] = {}  # by wire: memory follows the gates, not num_qubits
     for i, g in enumerate(gates):
-        preds = {last[q] for q in g.qubits} - {-1}
+        preds = {last.get(q, -1) for q in g.qubits} - {-1}
         for p in preds:
             succ[p].append(i)
         indeg[i] = len(preds)

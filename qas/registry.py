@@ -51,6 +51,8 @@ class Registry(Generic[T]):
 
     def canonical(self, name: str) -> str:
         """The registered spelling of ``name``; raises :class:`UnknownNameError`."""
+        if not isinstance(name, str):
+            raise UnknownNameError(f"a {self.what} name must be a string, got {name!r}")
         key = normalize_name(name)
         key = self._aliases.get(key, key)
         if key not in self._items:

@@ -162,3 +162,9 @@ def test_key_is_stable_across_releases():
     """The content hash keys caches on disk: it must never drift silently."""
     dag = CircuitDAG(2, [Gate("H", (0,)), Gate("CNOT", (0, 1)), Gate("RY", (1,), "trainable")])
     assert dag.key == "ed14348b72003552bcf221586e9023d1ce4dedf900f8490cb6f099336fcf02f1"
+
+
+def test_huge_qubit_count_costs_memory_by_gates_not_by_qubits():
+    """Found by the fuzz test: a file claiming 3.2e9 qubits allocated a list per qubit (25 GB)."""
+    dag = CircuitDAG(3_197_139_305, [Gate("H", (0,)), Gate("CNOT", (0, 5))])
+    assert CircuitDAG.from_json(dag.to_json()) == dag

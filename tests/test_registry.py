@@ -26,3 +26,12 @@ def test_unknown_name_lists_choices():
     reg.add("bo", 2)
     with pytest.raises(UnknownNameError, match=r"unknown agent 'rl'; choose one of: bo, random"):
         reg.get("rl")
+
+
+def test_a_name_that_is_not_a_string_is_a_clear_error():
+    """Found by the fuzz test: ``gates = [[0, 1]]`` in a space file reached ``str.strip``."""
+    from qas import GATES
+    from qas.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="must be a string"):
+        GATES.get([0, 1])
