@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +31,15 @@ from qas.circuit import CircuitDAG
 from qas.tasks import make_task
 from results_io import write_rows
 from search_spaces import load_space
-from search_spaces.ansatze import ANSATZE, build_ansatz
+from search_spaces.ansatze import build_ansatz
 
 
-def circuits(variant: str) -> dict[str, CircuitDAG]:
-    """One-pass and stacked ``u3cu3:2`` for the variant's qubit count."""
-    if variant.startswith("fashion-2") or variant.startswith("fashion-4"):
-        return {"u3cu3:2 one pass (qml-4q)": build_ansatz("u3cu3:2", load_space("qml-4q")),
-                "u3cu3:2 x3 (qml-4q-reup)": build_ansatz("u3cu3:2", load_space("qml-4q-reup"))}
-    one = load_space("qml-10q")
-    enc, cell = list(one.encoding_gates()), ANSATZE.get("u3cu3")(one.num_qubits, 2)
-    return {"u3cu3:2 one pass (qml-10q)": build_ansatz("u3cu3:2", one),
-            "u3cu3:2 x3 (10 qubits)": CircuitDAG(one.num_qubits, (enc + cell) * 3)}
+def circuits(task) -> dict[str, CircuitDAG]:
+    """One-pass ``u3cu3:2`` in the task's one-block space, and the same cell stacked 3 times."""
+    one = load_space(task.default_space).cell_space
+    dag = build_ansatz("u3cu3:2", one)
+    n = one.num_qubits
+    return {f"u3cu3:2 one pass ({n} qubits)": dag, f"u3cu3:2 x3 ({n} qubits)": replace(one, reuploads=3).lift(dag)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = np.random.default_rng(0).permutation(len(train.targets))[: args.batch]
         feats, targets = train.features[idx], train.targets[idx]
         steps_per_epoch = len(train.targets) / args.batch
-        for name, dag in circuits(variant).items():
+        for name, dag in circuits(task).items():
             params = init_params(dag)
             backends = {"ours": ours(dag, task)}
             if compare is not None:
