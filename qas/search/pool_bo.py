@@ -114,20 +114,17 @@ class PoolBO(Agent):
             raise QasError("the bo-pool agent searches a latent space: it needs embeddings (--embeddings)")
         if n_startup < 1:
             raise QasError(f"n_startup must be >= 1, got {n_startup}")
-        self.index = context.index
         if refit_growth < 1.0:
             raise QasError(f"refit_growth must be >= 1, got {refit_growth}")
+        self.index = context.index
         self.n_startup, self.refit_growth = n_startup, refit_growth
         self.max_candidates, self.xi = max_candidates, xi
         lat = self.index.latents.astype(np.float64)
-        self._center, self._scale = lat.mean(0), lat.std(0) + 1e-9
+        self._z = (lat - lat.mean(0)) / (lat.std(0) + 1e-9)  # the GP's inputs, standardised once
         self._x: list[np.ndarray] = []
         self._y: list[float] = []
         self.gp = LatentGP(self.index.dim)
         self._next_refit = 0
-
-    def _standard(self, z: np.ndarray) -> np.ndarray:
-        return (np.asarray(z, dtype=np.float64) - self._center) / self._scale
 
     def propose(self, trial: Any, visited: Visited) -> Proposal:
         self.steps += 1
@@ -145,14 +142,14 @@ class PoolBO(Agent):
         else:  # keep the hyperparameters, condition on the new data
             self.gp.fit(np.stack(self._x), np.array(self._y), steps=0)
         cand = free if len(free) <= self.max_candidates else rng.choice(free, self.max_candidates, replace=False)
-        mean, std = self.gp.predict(self._standard(self.index.latents[cand]))
+        mean, std = self.gp.predict(self._z[cand])
         ei = expected_improvement(mean, std, max(self._y), self.xi * self.gp.sd)
         i = int(cand[int(np.argmax(ei))])
         return Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "ei", "ei": float(ei.max())})
 
     def tell(self, observation: Observation) -> None:
-        z = self.index.latent(observation.dag)
-        if z is None or observation.revisit:
+        i = self.index.position(observation.dag)
+        if i is None or observation.revisit:
             return
-        self._x.append(self._standard(z))
+        self._x.append(self._z[i])
         self._y.append(float(observation.score))
