@@ -465,27 +465,27 @@ class TorchCircuit:
         # Per-input (feature) chains outside the prefix: one gather + matmul tree per matrix size;
         # a group of one-wire chains is the Kronecker product of their 2x2 matrices, in ``order``.
         fsizes: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
-        for kind, x, order, _ in plan:
-            if kind == "feature":
-                if len(groups[x]) == 1:
-                    fsizes.setdefault(len(order), []).append((groups[x][0], order))
-                else:
-                    by_wire = {chains[c][0][0]: c for c in groups[x]}
-                    fsizes.setdefault(1, []).extend((by_wire[w], (w,)) for w in order)
-        feats = [x for kind, x, _, _ in plan if kind == "feature"]
-        cwhere = {c: (k, pos) for k, ids in fsizes.items() for pos, (c, _) in enumerate(ids)}
-
-        def fwhere(g: int, order: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
-            if len(groups[g]) == 1:
-                return cwhere[groups[g][0]]
-            by_wire = {chains[c][0][0]: c for c in groups[g]}
-            return len(order), tuple(cwhere[by_wire[w]][1] for w in order)
+        fwhere: dict[int, tuple[int, int | torch.Tensor]] = {}  # plan position -> (k, chain position(s))
+        for at, (kind, x, order, _) in enumerate(plan):
+            if kind != "feature":
+                continue
+            if len(groups[x]) == 1:
+                ids = fsizes.setdefault(len(order), [])
+                fwhere[at] = (len(order), len(ids))
+                ids.append((groups[x][0], order))
+            else:
+                by_wire = {chains[c][0][0]: c for c in groups[x]}
+                ids = fsizes.setdefault(1, [])
+                fwhere[at] = (len(order), torch.arange(len(ids), len(ids) + len(order)))
+                ids.extend((by_wire[w], (w,)) for w in order)
+        feats = list(fwhere)
         fidx = {}
         for k, ids in fsizes.items():
             lp = 1 << (max(len(chains[c][1]) for c, _ in ids) - 1).bit_length()
             fidx[k] = np.stack([np.stack([self._embed_t(chains[c][1][t], order) if t < len(chains[c][1])
                                           else self._identity(2**k) for t in range(lp)]) for c, order in ids])
-        self._items = [(kind, where[x] if kind == "block" else fwhere(x, order), dims) for kind, x, order, dims in plan]
+        self._items = [(kind, where[x] if kind == "block" else fwhere[at], dims)
+                       for at, (kind, x, _, dims) in enumerate(plan)]
         # Per-input tables only need the constants of the shared table unless they read more.
         self._batched = self._prefix_batched or bool(feats)
         per_input = [a for a in ([self._prefix_idx] if self._prefix_batched else []) + list(fidx.values())]
@@ -572,7 +572,7 @@ class TorchCircuit:
             if kind == "block":
                 state = (flat @ mats[k][pos]).view(rows, dim)
             else:
-                m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1][:, list(pos)])
+                m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1].index_select(1, pos))
                 state = torch.bmm(flat, m).view(rows, dim)
         if self._final_dims is not None:
             state = state.view((rows,) + (2,) * n).permute(self._final_dims).reshape(rows, dim)
