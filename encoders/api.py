@@ -46,13 +46,17 @@ def embed_circuit(
 
 
 def _as_cell(dag: CircuitDAG, space: "SearchSpace") -> CircuitDAG:
-    """A circuit of a re-uploading space built on ``space`` (its ``cell_space``), lowered to the
-    one-block circuit the embeddings know; any other circuit unchanged."""
+    """A circuit of a re-uploading or weighted-encoding space built on ``space`` (its
+    ``cell_space``), lowered to the one-block circuit the embeddings know; any other circuit
+    unchanged."""
     from dataclasses import replace
 
     n_enc = len(space.encoding_gates())
     n_feat = sum(g.role == "feature" for g in dag.gates)
-    if not n_enc or space.contains(dag) or n_feat % n_enc or n_feat // n_enc < 2:
+    if not n_enc or space.contains(dag) or n_feat % n_enc:
         return dag
-    stacked = replace(space, reuploads=n_feat // n_enc)
-    return stacked.lower(dag) if stacked.contains(dag) else dag
+    for weighted in (False, True):
+        stacked = replace(space, reuploads=n_feat // n_enc, encoding=replace(space.encoding, weighted=weighted))
+        if stacked.lifts_cells and stacked.contains(dag):
+            return stacked.lower(dag)
+    return dag

@@ -13,6 +13,9 @@ Parameter roles
     ``"trainable"``  free parameters, numbered in canonical gate order: gate by gate, each
                      takes the next ``num_angles`` entries of the parameter vector;
     ``"feature"``    a one-angle gate driven by input feature ``feature`` (data encoding).
+                     With ``weighted=True`` its angle is ``w * x + b``, ``w`` and ``b`` being
+                     the gate's two entries of the parameter vector (trainable input scaling,
+                     as in data re-uploading classifiers; ``w`` starts at 1 and ``b`` at 0).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Gate:
     role: str = "none"
     angles: tuple[float, ...] = ()
     feature: int | None = None
+    weighted: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -99,6 +103,10 @@ class Gate:
                 )
         elif self.feature is not None:
             raise CircuitError(f"{spec.name}: only role 'feature' has a feature index")
+        if not isinstance(self.weighted, bool):
+            raise CircuitError(f"{spec.name}: weighted must be true or false, got {self.weighted!r}")
+        if self.weighted and role != "feature":
+            raise CircuitError(f"{spec.name}: only a feature gate can be weighted (role is {role!r})")
 
     @property
     def spec(self) -> GateKind:
@@ -106,10 +114,13 @@ class Gate:
 
     @property
     def num_trainable(self) -> int:
-        return self.spec.num_angles if self.role == "trainable" else 0
+        if self.role == "trainable":
+            return self.spec.num_angles
+        return 2 if self.weighted else 0
 
     def sort_key(self) -> tuple:
-        return (self.kind, self.qubits, self.role, self.angles, -1 if self.feature is None else self.feature)
+        return (self.kind, self.qubits, self.role, self.angles, -1 if self.feature is None else self.feature,
+                self.weighted)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "qubits": list(self.qubits)}
@@ -119,13 +130,15 @@ class Gate:
             d["angles"] = list(self.angles)
         if self.feature is not None:
             d["feature"] = self.feature
+        if self.weighted:  # omitted when false: the keys of unweighted circuits never change
+            d["weighted"] = True
         return d
 
     @classmethod
     def from_dict(cls, d: Any) -> "Gate":
         if not isinstance(d, dict):
             raise CircuitFormatError(f"a gate must be a JSON object, got {type(d).__name__}")
-        unknown = set(d) - {"kind", "qubits", "role", "angles", "feature"}
+        unknown = set(d) - {"kind", "qubits", "role", "angles", "feature", "weighted"}
         if unknown:
             raise CircuitFormatError(f"unknown gate field(s) {sorted(unknown)}")
         if "kind" not in d or "qubits" not in d:
@@ -143,7 +156,10 @@ class Gate:
         role = d.get("role", "none")
         if not isinstance(role, str):
             raise CircuitFormatError(f"gate role must be a string, got {role!r}")
-        return cls(d["kind"], tuple(qubits), role, tuple(angles), d.get("feature"))
+        weighted = d.get("weighted", False)
+        if not isinstance(weighted, bool):
+            raise CircuitFormatError(f"gate field 'weighted' must be true or false, got {weighted!r}")
+        return cls(d["kind"], tuple(qubits), role, tuple(angles), d.get("feature"), weighted)
 
     def __repr__(self) -> str:
         parts = [f"kind={self.kind!r}", f"qubits={self.qubits!r}"]
@@ -153,10 +169,13 @@ class Gate:
             parts.append(f"angles={self.angles!r}")
         if self.feature is not None:
             parts.append(f"feature={self.feature!r}")
+        if self.weighted:
+            parts.append("weighted=True")
         return f"qas.Gate({', '.join(parts)})"
 
     def __str__(self) -> str:
-        arg = {"trainable": "θ", "feature": f"x{self.feature}", "fixed": ",".join(f"{a:.3g}" for a in self.angles)}
+        feature = f"w·x{self.feature}+b" if self.weighted else f"x{self.feature}"
+        arg = {"trainable": "θ", "feature": feature, "fixed": ",".join(f"{a:.3g}" for a in self.angles)}
         label = f"{self.kind}({arg[self.role]})" if self.role in arg else self.kind
         return f"{label}@{','.join(map(str, self.qubits))}"
 
@@ -233,6 +252,11 @@ class CircuitDAG:
     def num_params(self) -> int:
         """Length of the trainable parameter vector."""
         return sum(g.num_trainable for g in self._gates)
+
+    @cached_property
+    def num_weighted(self) -> int:
+        """How many feature gates scale their input with trainable ``w * x + b``."""
+        return sum(1 for g in self._gates if g.weighted)
 
     @cached_property
     def num_features(self) -> int:

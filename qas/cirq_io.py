@@ -50,6 +50,9 @@ def gate_angles(
             out.append(g.angles)
         elif g.role == "trainable":
             out.append(tuple(thetas[sl]))
+        elif g.weighted:  # w * x + b
+            w, b = thetas[sl]
+            out.append((w * xs[g.feature] + b,))
         elif g.role == "feature":
             out.append((xs[g.feature],))
         else:
@@ -189,9 +192,26 @@ def _make_gate(kind: str, qubits: tuple[int, ...], angles: tuple[Any, ...]) -> G
     symbolic = [getattr(a, "free_symbols", None) for a in angles]
     if not any(symbolic):
         return Gate(kind, qubits, "fixed", tuple(_snap(float(a)) for a in angles))
+    if len(angles) == 1 and len(symbolic[0]) > 1:
+        return _weighted_gate(kind, qubits, angles[0])
     names = [next(iter(s)).name for s in symbolic if s]
     if len(angles) == 1 and (m := _FEATURE.match(names[0])):
         return Gate(kind, qubits, "feature", feature=int(m.group(1)))
     if any(_FEATURE.match(n) for n in names):
         raise CircuitError(f"{kind} on {qubits}: only one-angle gates can encode a feature")
     return Gate(kind, qubits, "trainable")
+
+
+def _weighted_gate(kind: str, qubits: tuple[int, ...], angle: Any) -> Gate:
+    """A weighted feature gate from its angle ``w * x_f + b`` (``w``, ``b``: parameter symbols)."""
+    import sympy
+
+    syms = angle.free_symbols
+    feats = [x for x in syms if _FEATURE.match(x.name)]
+    others = sorted(syms - set(feats), key=_symbol_order)
+    if len(feats) == 1 and len(others) == 2:
+        x = feats[0]
+        for w, b in (others, others[::-1]):
+            if sympy.expand(angle - (w * x + b)) == 0:
+                return Gate(kind, qubits, "feature", feature=int(_FEATURE.match(x.name).group(1)), weighted=True)
+    raise CircuitError(f"{kind} on {qubits}: angle {angle} is neither a symbol nor 'w * x_<i> + b'")

@@ -20,6 +20,7 @@ import numpy as np
 
 from qas.circuit import CircuitDAG
 from qas.errors import CircuitError, QasError
+from qas.feature_weights import initial_weights
 from qas.tasks.base import Task
 
 
@@ -109,6 +110,9 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig) -> TrainResult:
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     params = ((torch.rand(dag.num_params, generator=gen, dtype=torch.float64) * 2 - 1) * config.init_scale).float()
+    scale, shift = initial_weights(dag)  # weighted feature gates start as plain ones: w = 1, b = 0
+    params[torch.as_tensor(scale, dtype=torch.long)] = 1.0
+    params[torch.as_tensor(shift, dtype=torch.long)] = 0.0
     params.requires_grad_(True)
     circuit = TorchCircuit(dag)
     if dag.num_params == 0:

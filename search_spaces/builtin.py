@@ -47,6 +47,15 @@ def qml_4q_reup() -> SearchSpace:
     )
 
 
+@SPACES.register("qml-4q-reup-w")
+def qml_4q_reup_w() -> SearchSpace:
+    base = qml_4q_reup()
+    return replace(
+        base, name="qml-4q-reup-w", encoding=replace(base.encoding, weighted=True),
+        description="qml-4q-reup with trainable input scaling: every encoding angle is w * x + b",
+    )
+
+
 @SPACES.register("qml-10q")
 def qml_10q() -> SearchSpace:
     return SearchSpace(

@@ -36,6 +36,7 @@ class AngleEncoding:
 
     num_features: int
     rotations: tuple[str, ...] = ("RY", "RZ", "RX", "RY")
+    weighted: bool = False  # trainable input scaling: each angle is w * x + b (see qas.circuit)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rotations", tuple(GATES.get(r).name for r in self.rotations))
@@ -53,7 +54,7 @@ class AngleEncoding:
                 f"layers, but only {len(self.rotations)} rotations are given"
             )
         return tuple(
-            Gate(self.rotations[f // num_qubits], (f % num_qubits,), "feature", feature=f)
+            Gate(self.rotations[f // num_qubits], (f % num_qubits,), "feature", feature=f, weighted=self.weighted)
             for f in range(self.num_features)
         )
 
@@ -155,17 +156,29 @@ class SearchSpace:
         return CircuitDAG(self.num_qubits, block * self.reuploads)
 
     @property
+    def lifts_cells(self) -> bool:
+        """Whether circuits are built from cells of another space: stacked (re-uploading) or
+        with a weighted encoding."""
+        return self.reuploads > 1 or (self.encoding is not None and self.encoding.weighted)
+
+    @property
     def cell_space(self) -> "SearchSpace":
-        """The space of one (encoding, cell) block: where cells are sampled and embedded."""
-        return self if self.reuploads == 1 else replace(self, reuploads=1)
+        """The space of one (encoding, cell) block: where cells are sampled and embedded.
+
+        Its encoding is unweighted: trainable input scaling changes how a circuit is trained,
+        not its structure, so weighted spaces share the embeddings of their plain cells.
+        """
+        if not self.lifts_cells:
+            return self
+        return replace(self, reuploads=1, encoding=replace(self.encoding, weighted=False) if self.encoding else None)
 
     def lift(self, dag: CircuitDAG) -> CircuitDAG:
         """A circuit of :attr:`cell_space` as the circuit of this space with that cell."""
-        return dag if self.reuploads == 1 else self.build(self.cell_space.ansatz(dag))
+        return self.build(self.cell_space.ansatz(dag)) if self.lifts_cells else dag
 
     def lower(self, dag: CircuitDAG) -> CircuitDAG:
         """The inverse of :meth:`lift`: this space's circuit as its one-block cell circuit."""
-        return dag if self.reuploads == 1 else self.cell_space.build(self.ansatz(dag))
+        return self.cell_space.build(self.ansatz(dag)) if self.lifts_cells else dag
 
     def problems(self, dag: CircuitDAG) -> list[str]:
         """Why ``dag`` is not in this space (empty list if it is)."""
@@ -202,6 +215,8 @@ class SearchSpace:
         d["coupling"] = None if self.coupling is None else [list(p) for p in self.coupling]
         if self.encoding is not None:
             d["encoding"] = {"num_features": self.encoding.num_features, "rotations": list(self.encoding.rotations)}
+            if self.encoding.weighted:  # omitted when false: older fingerprints stay valid
+                d["encoding"]["weighted"] = True
         if self.reuploads == 1:
             del d["reuploads"]  # fingerprints of spaces without re-uploading predate the field
         return d
@@ -248,7 +263,13 @@ def space_from_dict(d: dict[str, Any], *, name: str = "custom") -> SearchSpace:
         if enc is not None:
             if not isinstance(enc, dict):
                 raise SpaceError("encoding must be a table with num_features and rotations")
-            d["encoding"] = AngleEncoding(int(enc["num_features"]), tuple(enc.get("rotations", ("RY", "RZ", "RX", "RY"))))
+            unknown_enc = set(enc) - {"num_features", "rotations", "weighted"}
+            if unknown_enc:
+                raise SpaceError(f"unknown encoding key(s) {sorted(unknown_enc)}; valid: num_features, rotations, weighted")
+            if not isinstance(enc.get("weighted", False), bool):
+                raise SpaceError(f"encoding.weighted must be true or false, got {enc['weighted']!r}")
+            d["encoding"] = AngleEncoding(int(enc["num_features"]), tuple(enc.get("rotations", ("RY", "RZ", "RX", "RY"))),
+                                          enc.get("weighted", False))
         if d.get("coupling") is not None:
             d["coupling"] = tuple(tuple(p) for p in d["coupling"])
         d["gates"] = tuple(d["gates"])

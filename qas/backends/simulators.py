@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qas.circuit import CircuitDAG
+from qas.feature_weights import lower_inputs
 from qas.registry import Registry
 from qas.tasks.base import Readout
 
@@ -90,6 +91,7 @@ class QsimSimulator:
         return self._programs[key]
 
     def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        dag, params, features = lower_inputs(dag, params, features)
         if spec.kind == "state":
             return _states(dag, params, features, _qsim_state)
         out = self._program(dag, spec)(_values(dag, params, features))
@@ -101,6 +103,7 @@ class CirqSimulator:
     """``cirq.Simulator`` in complex128: slow, independent, for cross-checks."""
 
     def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+        # no lowering here: Cirq resolves ``w * x + b`` itself, an independent check of it
         return readout_of_states(_states(dag, params, features, _cirq_state), spec, dag.num_qubits)
 
 
@@ -162,6 +165,7 @@ class NoisyQsimSimulator:
         from qas.cirq_io import resolver, to_cirq
         from qas.errors import QasError
 
+        dag, params, features = lower_inputs(dag, params, features)
         if spec.kind == "state":
             raise QasError("noisy scoring gives expectation values; tasks read out as a state vector "
                            "(state-prep, maxcut) are scored without noise")

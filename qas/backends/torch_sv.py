@@ -124,7 +124,11 @@ class TorchCircuit:
 
     def __init__(self, dag: CircuitDAG, *, dtype: torch.dtype = torch.complex64,
                  block_qubits: int | None = None) -> None:
-        self.dag = dag
+        from qas.feature_weights import lower
+
+        self.source = dag
+        self._lowered = lower(dag)  # weighted feature gates run as plain ones on virtual features
+        self.dag = dag = self._lowered.plain if self._lowered is not None else dag
         self.n = dag.num_qubits
         self.dtype = dtype
         self.real_dtype = torch.float64 if dtype == torch.complex128 else torch.float32
@@ -525,10 +529,24 @@ class TorchCircuit:
         return torch.cat(parts, 1) if len(parts) > 1 else parts[0] if parts else torch.zeros(b, 0, dtype=self.real_dtype)
 
     # -- simulation -----------------------------------------------------------------------
+    def _plain_inputs(self, params: torch.Tensor, features: torch.Tensor | np.ndarray | None
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        src = self.source
+        if params.shape != (src.num_params,):
+            raise ValueError(f"expected {src.num_params} parameters, got shape {tuple(params.shape)}")
+        if features is None:
+            raise ValueError(f"this circuit reads {src.num_features} features; none given")
+        features = torch.as_tensor(features, dtype=self.real_dtype)
+        if features.ndim != 2 or features.shape[1] < src.num_features:
+            raise ValueError(f"features must be (batch, >= {src.num_features}), got {tuple(features.shape)}")
+        return self._lowered.params(params), self._lowered.features(params, features)
+
     def state(self, params: torch.Tensor | np.ndarray | Sequence[float], features: torch.Tensor | np.ndarray | None = None,
               batch_size: int | None = None) -> torch.Tensor:
         """Final states ``(B, 2**n)``; ``B`` is the number of feature rows (1 without data)."""
         params = torch.as_tensor(params, dtype=self.real_dtype)
+        if self._lowered is not None:
+            params, features = self._plain_inputs(params, features)
         if features is not None:
             features = torch.as_tensor(features, dtype=self.real_dtype)
             if features.ndim != 2 or features.shape[1] < self.dag.num_features:

@@ -59,7 +59,7 @@ def _param_lookup(dag: CircuitDAG, params: np.ndarray) -> Any:
     def take(gates: Sequence[Any]) -> np.ndarray:
         out = []
         for g in gates:
-            if g.role == "trainable":
+            if g.num_trainable:  # trainable gates, and weighted feature gates (w, b)
                 k = used.get(g, 0)
                 out.append(by_gate[g][k])
                 used[g] = k + 1
@@ -100,7 +100,11 @@ def best_qasm(dag: CircuitDAG, params: np.ndarray) -> str:
     for g in dag.gates:
         if g.role == "feature":
             flush()
-            lines.append(f"// data encoding: {g.kind.lower()}(x_{g.feature}) q[{g.qubits[0]}];")
+            angle = f"x_{g.feature}"
+            if g.weighted:
+                w, b = take([g])
+                angle = f"{w!r}*x_{g.feature}+{b!r}"
+            lines.append(f"// data encoding: {g.kind.lower()}({angle}) q[{g.qubits[0]}];")
         else:
             run.append(g)
     flush()

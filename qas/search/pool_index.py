@@ -4,8 +4,9 @@
 latent point that this run has not evaluated yet (squared Euclidean distance, vectorised
 over a contiguous float32 matrix).
 
-With a re-uploading space the pool holds one-block circuits of its ``cell_space`` (the
-embeddings are of cells); ``space`` lifts them to the searched circuits and lowers back.
+With a re-uploading (or weighted-encoding) space the pool holds one-block circuits of its
+``cell_space`` (the embeddings are of cells); ``space`` lifts them to the searched circuits
+and lowers back.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class PoolIndex:
         self._sq = (latents.astype(np.float32) ** 2).sum(1)
         self._pos = {dag.key: i for i, dag in enumerate(self.pool)}
         self.visited = np.zeros(len(self.pool), dtype=bool)
-        self.space = space if space is not None and getattr(space, "reuploads", 1) > 1 else None
+        self.space = space if space is not None and space.lifts_cells else None
 
     def fresh(self) -> "PoolIndex":
         """A copy with nothing visited that shares the (read-only) pool and tables."""
