@@ -12,7 +12,8 @@ experiments/README.md, not rerun.
     python experiments/fashion_peers.py --variants fashion-2,fashion-4 --budget 100
     python experiments/fashion_peers.py --variants fashion-10 --budget 50
 
-Rerunning some variants keeps the other variants' rows in the CSV.
+Rerunning some variants keeps the other variants' rows in the CSV (re-read at every write, so
+two processes may run different variants side by side).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import csv
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from results_io import write_rows
@@ -44,6 +46,9 @@ def candidates(task, searched) -> dict[str, object]:
     out = {f"searched ({space.name})": searched}
     if space.reuploads > 1:
         out[f"u3cu3:2 x{space.reuploads} ({space.name})"] = build_ansatz("u3cu3:2", space)
+    if space.encoding is not None and space.encoding.weighted:  # the same without trainable input scaling
+        plain = replace(space, encoding=replace(space.encoding, weighted=False))
+        out[f"u3cu3:2 x{space.reuploads}, unweighted encoding"] = build_ansatz("u3cu3:2", plain)
     out["u3cu3:4 (one pass)"] = build_ansatz("u3cu3:4", one_pass)
     out["hea:4 (one pass)"] = build_ansatz("hea:4", one_pass)
     return out
@@ -66,7 +71,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     variants = args.variants.split(",")
-    rows = kept_rows(Path(args.out), variants)
+    rows: list[dict] = []
     for variant in variants:
         run_dir = Path(args.runs) / variant
         t0 = time.perf_counter()
@@ -87,13 +92,13 @@ def main() -> None:
                          "search_cpu_h": round(search_s / 3600, 3) if is_searched else 0,
                          "retrain_s_per_seed": round((time.perf_counter() - t1) / len(tests), 1)})
             print(rows[-1], flush=True)
-            write_rows(Path(args.out), rows)
+            write_rows(Path(args.out), kept_rows(Path(args.out), variants) + rows)
         lr = logistic_regression_accuracy(task.data)
         rows.append({"variant": variant, "model": "logistic regression", "test_mean": round(lr["test_acc"], 4),
                      "test_std": 0.0, "seeds": 1, "gates": 0, "params": (task.num_features + 1) * len(task.classes),
                      "evaluations": 0, "search_cpu_h": 0, "retrain_s_per_seed": round(lr["seconds"], 1)})
         print(rows[-1], flush=True)
-        write_rows(Path(args.out), rows)
+        write_rows(Path(args.out), kept_rows(Path(args.out), variants) + rows)
 
 
 if __name__ == "__main__":

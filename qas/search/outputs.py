@@ -103,7 +103,7 @@ def best_qasm(dag: CircuitDAG, params: np.ndarray) -> str:
             angle = f"x_{g.feature}"
             if g.weighted:
                 w, b = take([g])
-                angle = f"{w!r}*x_{g.feature}+{b!r}"
+                angle = f"{float(w)!r}*x_{g.feature}+{float(b)!r}"
             lines.append(f"// data encoding: {g.kind.lower()}({angle}) q[{g.qubits[0]}];")
         else:
             run.append(g)
