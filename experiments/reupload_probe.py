@@ -2,7 +2,8 @@
 
 Trains, over 3 seeds each with the search's final training (30 epochs, lr 0.01, cosine, best
 validation epoch kept), one-pass hand-designed circuits, the same cells re-uploaded 3 or 4
-times, re-uploading with the pixel grid transposed in alternate copies, and, as a capacity
+times, re-uploading with the pixel grid transposed in alternate copies or with trainable input
+scaling (every encoding angle ``w * x + b``), and, as a capacity
 yardstick, the logistic regression and a small classical MLP on the same 16 features. QNN
 accuracies are qsim's (train, validation, test); the MLP's are torch's.
 
@@ -48,6 +49,7 @@ def circuits() -> dict[str, CircuitDAG]:
         "u3cu3:2 cell x3 (qml-4q-reup)": build_ansatz("u3cu3:2", reup),
         "u3cu3:2 cell x4": CircuitDAG(4, (enc + cell) * 4),
         "u3cu3:2 cell x3, grid transposed in copy 2": CircuitDAG(4, enc + cell + alt + cell + enc + cell),
+        "u3cu3:2 cell x3, encoding angles w*x+b (qml-4q-reup-w)": build_ansatz("u3cu3:2", load_space("qml-4q-reup-w")),
     }
 
 
