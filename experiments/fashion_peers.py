@@ -12,8 +12,11 @@ experiments/README.md, not rerun.
     python experiments/fashion_peers.py --variants fashion-2,fashion-4 --budget 100
     python experiments/fashion_peers.py --variants fashion-10 --budget 50
 
-Rerunning some variants keeps the other variants' rows in the CSV (re-read at every write, so
-two processes may run different variants side by side).
+Rerunning some variants or models (``--models``) keeps the other rows of the CSV (re-read at every
+write, so two processes may run different variants or models side by side). fashion-10 trains on
+57k images with 10 qubits, so its run caps the search's training images and the final epochs:
+
+    python experiments/fashion_peers.py --variants fashion-10 --budget 50 --train-limit 10000 --final-epochs 10
 """
 
 from __future__ import annotations
@@ -54,12 +57,18 @@ def candidates(task, searched) -> dict[str, object]:
     return out
 
 
-def kept_rows(path: Path, variants: list[str]) -> list[dict]:
-    """Rows of other variants already in ``path``: rerunning one variant keeps the others' results."""
+def kept_rows(path: Path, replaced: set[tuple[str, str]]) -> list[dict]:
+    """Rows of ``path`` this run does not replace: (variant, model) pairs are rewritten one by one,
+    so reruns of some variants or models keep the others, and two processes on different
+    models can share the CSV (it is re-read at every write)."""
     if not path.exists():
         return []
     with path.open() as fh:
-        return [r for r in csv.DictReader(fh) if r["variant"] not in variants]
+        return [r for r in csv.DictReader(fh) if (r["variant"], r["model"]) not in replaced]
+
+
+def selected(name: str, models: list[str] | None) -> bool:
+    return models is None or any(name.startswith(m) for m in models)
 
 
 def main() -> None:
@@ -69,36 +78,55 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="search seed")
     ap.add_argument("--runs", default="experiments/results/runs/fashion_peers")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--models", default=None,
+                    help="comma-separated model name prefixes to (re)run, e.g. 'searched,u3cu3:2' (default: all)")
+    ap.add_argument("--train-limit", type=int, default=None, help="training images per candidate while searching")
+    ap.add_argument("--final-epochs", type=int, default=None,
+                    help=f"epochs of the final training, in the search and the 3-seed retrains (default {FINAL_TRAIN['epochs']})")
     args = ap.parse_args()
-    variants = args.variants.split(",")
+    models = args.models.split(",") if args.models else None
+    final = dict(FINAL_TRAIN)
+    if args.final_epochs:
+        final.update(epochs=args.final_epochs, patience=args.final_epochs)
+    out = Path(args.out)
     rows: list[dict] = []
-    for variant in variants:
-        run_dir = Path(args.runs) / variant
-        t0 = time.perf_counter()
-        search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed), run_dir,
-               progress=False)
-        search_s = time.perf_counter() - t0
+
+    def emit(row: dict) -> None:
+        rows.append(row)
+        print(row, flush=True)
+        write_rows(out, kept_rows(out, {(r["variant"], r["model"]) for r in rows}) + rows)
+
+    for variant in args.variants.split(","):
         task = build_task("fashionmnist", variant=variant)
-        searched, _ = load_best(run_dir)
+        space = load_space(task.default_space)
+        searched, search_s = None, 0.0
+        if selected(f"searched ({space.name})", models):
+            run_dir = Path(args.runs) / variant
+            t0 = time.perf_counter()
+            search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
+                                train_limit=args.train_limit, final_train=final), run_dir, progress=False)
+            search_s = time.perf_counter() - t0
+            searched, _ = load_best(run_dir)
         for name, dag in candidates(task, searched).items():
+            if dag is None or not selected(name, models):
+                continue
             t1 = time.perf_counter()
-            tests = [evaluate(dag, task, TrainConfig(**{**FINAL_TRAIN, "seed": s}), splits=("val", "test"))
+            tests = [evaluate(dag, task, TrainConfig(**{**final, "seed": s}), splits=("val", "test"))
                      .metrics["test_accuracy"] for s in SEEDS]
             is_searched = name.startswith("searched")
-            rows.append({"variant": variant, "model": name, "test_mean": round(statistics.mean(tests), 4),
-                         "test_std": round(statistics.stdev(tests), 4), "seeds": len(tests),
-                         "gates": len(dag), "params": dag.num_params,
-                         "evaluations": args.budget if is_searched else 0,
-                         "search_cpu_h": round(search_s / 3600, 3) if is_searched else 0,
-                         "retrain_s_per_seed": round((time.perf_counter() - t1) / len(tests), 1)})
-            print(rows[-1], flush=True)
-            write_rows(Path(args.out), kept_rows(Path(args.out), variants) + rows)
-        lr = logistic_regression_accuracy(task.data)
-        rows.append({"variant": variant, "model": "logistic regression", "test_mean": round(lr["test_acc"], 4),
-                     "test_std": 0.0, "seeds": 1, "gates": 0, "params": (task.num_features + 1) * len(task.classes),
-                     "evaluations": 0, "search_cpu_h": 0, "retrain_s_per_seed": round(lr["seconds"], 1)})
-        print(rows[-1], flush=True)
-        write_rows(Path(args.out), kept_rows(Path(args.out), variants) + rows)
+            emit({"variant": variant, "model": name, "test_mean": round(statistics.mean(tests), 4),
+                  "test_std": round(statistics.stdev(tests), 4), "seeds": len(tests),
+                  "gates": len(dag), "params": dag.num_params,
+                  "evaluations": args.budget if is_searched else 0,
+                  "search_cpu_h": round(search_s / 3600, 3) if is_searched else 0,
+                  "retrain_s_per_seed": round((time.perf_counter() - t1) / len(tests), 1),
+                  "final_epochs": final["epochs"]})
+        if selected("logistic regression", models):
+            lr = logistic_regression_accuracy(task.data)
+            emit({"variant": variant, "model": "logistic regression", "test_mean": round(lr["test_acc"], 4),
+                  "test_std": 0.0, "seeds": 1, "gates": 0, "params": (task.num_features + 1) * len(task.classes),
+                  "evaluations": 0, "search_cpu_h": 0, "retrain_s_per_seed": round(lr["seconds"], 1),
+                  "final_epochs": 0})
 
 
 if __name__ == "__main__":

@@ -63,3 +63,13 @@ def qml_10q() -> SearchSpace:
         encoding=AngleEncoding(36, ("RY", "RZ", "RX", "RY")),
         description="6x6 pooled image features on 10 qubits (RY,RZ,RX,RY layers), then a trainable ansatz",
     )
+
+
+@SPACES.register("qml-10q-reup-w")
+def qml_10q_reup_w() -> SearchSpace:
+    base = qml_10q()
+    return replace(
+        base, name="qml-10q-reup-w", reuploads=3, encoding=replace(base.encoding, weighted=True),
+        description="qml-10q's (encoding, cell) block stacked 3 times, every encoding angle w * x + b",
+    )
+

@@ -71,7 +71,7 @@ class ImageClassification(Task):
 
     @property
     def default_space(self) -> str:
-        return "qml-4q-reup-w" if self.num_qubits == 4 else "qml-10q"
+        return "qml-4q-reup-w" if self.num_qubits == 4 else "qml-10q-reup-w"
 
     def config(self) -> dict[str, Any]:
         return {
