@@ -161,3 +161,14 @@ def test_qasm_comments_carry_the_trained_weights():
     got = cirq.final_state_vector(circuit_from_qasm(filled), qubit_order=[cirq.NamedQubit(f"q_{i}") for i in range(4)])
     want = cirq.final_state_vector(to_cirq(dag, params, x), qubit_order=cirq.LineQubit.range(4))
     assert abs(np.vdot(want, got)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_noisy_scoring_runs_weighted_circuits():
+    from qas.backends.noise import NoiseSpec
+    from qas.backends.simulators import NoisyQsimSimulator
+
+    dag = mixed_circuit(1)
+    rng = np.random.default_rng(4)
+    params, x = rng.uniform(-3, 3, dag.num_params), rng.normal(size=(3, 16))
+    noisy = NoisyQsimSimulator(NoiseSpec.parse("depolarizing:p=0", repetitions=2)).readout(dag, params, x, Readout("z"))
+    np.testing.assert_allclose(noisy, get_simulator("cirq").readout(dag, params, x, Readout("z")), atol=1e-5)
