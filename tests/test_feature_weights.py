@@ -172,3 +172,13 @@ def test_noisy_scoring_runs_weighted_circuits():
     params, x = rng.uniform(-3, 3, dag.num_params), rng.normal(size=(3, 16))
     noisy = NoisyQsimSimulator(NoiseSpec.parse("depolarizing:p=0", repetitions=2)).readout(dag, params, x, Readout("z"))
     np.testing.assert_allclose(noisy, get_simulator("cirq").readout(dag, params, x, Readout("z")), atol=1e-5)
+
+
+def test_weighted_circuits_embed_as_their_cell(tmp_path):
+    from encoders import embed_circuit
+    from encoders.store import EmbeddingStore, pretrained_path
+
+    store = EmbeddingStore.load(pretrained_path("qml-4q"), space="qml-4q")
+    path = tmp_path / "weighted.json"
+    path.write_text(load_space("qml-4q-reup-w").lift(store.pool[7]).to_json())
+    np.testing.assert_allclose(embed_circuit(path, embeddings=store), store.latents[7], atol=1e-5)
