@@ -529,32 +529,21 @@ class TorchCircuit:
         return torch.cat(parts, 1) if len(parts) > 1 else parts[0] if parts else torch.zeros(b, 0, dtype=self.real_dtype)
 
     # -- simulation -----------------------------------------------------------------------
-    def _plain_inputs(self, params: torch.Tensor, features: torch.Tensor | np.ndarray | None
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
-        src = self.source
-        if params.shape != (src.num_params,):
-            raise ValueError(f"expected {src.num_params} parameters, got shape {tuple(params.shape)}")
-        if features is None:
-            raise ValueError(f"this circuit reads {src.num_features} features; none given")
-        features = torch.as_tensor(features, dtype=self.real_dtype)
-        if features.ndim != 2 or features.shape[1] < src.num_features:
-            raise ValueError(f"features must be (batch, >= {src.num_features}), got {tuple(features.shape)}")
-        return self._lowered.params(params), self._lowered.features(params, features)
-
     def state(self, params: torch.Tensor | np.ndarray | Sequence[float], features: torch.Tensor | np.ndarray | None = None,
               batch_size: int | None = None) -> torch.Tensor:
         """Final states ``(B, 2**n)``; ``B`` is the number of feature rows (1 without data)."""
+        src = self.source  # checked against the circuit as given; then run as its plain form
         params = torch.as_tensor(params, dtype=self.real_dtype)
-        if self._lowered is not None:
-            params, features = self._plain_inputs(params, features)
         if features is not None:
             features = torch.as_tensor(features, dtype=self.real_dtype)
-            if features.ndim != 2 or features.shape[1] < self.dag.num_features:
-                raise ValueError(f"features must be (batch, >= {self.dag.num_features}), got {tuple(features.shape)}")
-        elif self.dag.num_features:
-            raise ValueError(f"this circuit reads {self.dag.num_features} features; none given")
-        if params.shape != (self.dag.num_params,):
-            raise ValueError(f"expected {self.dag.num_params} parameters, got shape {tuple(params.shape)}")
+            if features.ndim != 2 or features.shape[1] < src.num_features:
+                raise ValueError(f"features must be (batch, >= {src.num_features}), got {tuple(features.shape)}")
+        elif src.num_features:
+            raise ValueError(f"this circuit reads {src.num_features} features; none given")
+        if params.shape != (src.num_params,):
+            raise ValueError(f"expected {src.num_params} parameters, got shape {tuple(params.shape)}")
+        if self._lowered is not None:
+            params, features = self._lowered.params(params), self._lowered.features(params, features)
         b = features.shape[0] if features is not None else (batch_size or 1)
         n, dim = self.n, 2**self.n
 
