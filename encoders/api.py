@@ -55,8 +55,5 @@ def _as_cell(dag: CircuitDAG, space: "SearchSpace") -> CircuitDAG:
     n_feat = sum(g.role == "feature" for g in dag.gates)
     if not n_enc or space.contains(dag) or n_feat % n_enc:
         return dag
-    for weighted in (False, True):
-        stacked = replace(space, reuploads=n_feat // n_enc, encoding=replace(space.encoding, weighted=weighted))
-        if stacked.lifts_cells and stacked.contains(dag):
-            return stacked.lower(dag)
-    return dag
+    stacked = replace(space, reuploads=n_feat // n_enc, encoding=replace(space.encoding, weighted=dag.num_weighted > 0))
+    return stacked.lower(dag) if stacked.lifts_cells and stacked.contains(dag) else dag

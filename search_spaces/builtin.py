@@ -39,21 +39,25 @@ def qml_4q() -> SearchSpace:
     )
 
 
+def reuploaded(base: SearchSpace, name: str, *, weighted: bool = False, copies: int = 3) -> SearchSpace:
+    """``base``'s (encoding, cell) block stacked ``copies`` times (data re-uploading; the cell
+    is searched); ``weighted``: every encoding angle is ``w * x + b``, trained."""
+    assert base.encoding is not None
+    scaled = ", every encoding angle w * x + b" if weighted else ""
+    return replace(
+        base, name=name, reuploads=copies, encoding=replace(base.encoding, weighted=weighted),
+        description=f"{base.name}'s (encoding, cell) block stacked {copies} times: data re-uploading{scaled}",
+    )
+
+
 @SPACES.register("qml-4q-reup")
 def qml_4q_reup() -> SearchSpace:
-    return replace(
-        qml_4q(), name="qml-4q-reup", reuploads=3,
-        description="qml-4q's (encoding, cell) block stacked 3 times: data re-uploading, the cell is searched",
-    )
+    return reuploaded(qml_4q(), "qml-4q-reup")
 
 
 @SPACES.register("qml-4q-reup-w")
 def qml_4q_reup_w() -> SearchSpace:
-    base = qml_4q_reup()
-    return replace(
-        base, name="qml-4q-reup-w", encoding=replace(base.encoding, weighted=True),
-        description="qml-4q-reup with trainable input scaling: every encoding angle is w * x + b",
-    )
+    return reuploaded(qml_4q(), "qml-4q-reup-w", weighted=True)
 
 
 @SPACES.register("qml-10q")
@@ -67,9 +71,4 @@ def qml_10q() -> SearchSpace:
 
 @SPACES.register("qml-10q-reup-w")
 def qml_10q_reup_w() -> SearchSpace:
-    base = qml_10q()
-    return replace(
-        base, name="qml-10q-reup-w", reuploads=3, encoding=replace(base.encoding, weighted=True),
-        description="qml-10q's (encoding, cell) block stacked 3 times, every encoding angle w * x + b",
-    )
-
+    return reuploaded(qml_10q(), "qml-10q-reup-w", weighted=True)
