@@ -43,8 +43,7 @@ OUT = Path(__file__).parent / "results" / "fashion_peers.csv"
 SEEDS = (0, 1, 2)
 
 
-def candidates(task, searched) -> dict[str, object]:
-    space = load_space(task.default_space)
+def candidates(space, searched) -> dict[str, object]:
     one_pass = space.cell_space
     out = {f"searched ({space.name})": searched}
     if space.reuploads > 1:
@@ -107,7 +106,7 @@ def main() -> None:
                                 train_limit=args.train_limit, final_train=final), run_dir, progress=False)
             search_s = time.perf_counter() - t0
             searched, _ = load_best(run_dir)
-        for name, dag in candidates(task, searched).items():
+        for name, dag in candidates(space, searched).items():
             if dag is None or not selected(name, models):
                 continue
             t1 = time.perf_counter()
