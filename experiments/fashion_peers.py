@@ -31,6 +31,7 @@ from pathlib import Path
 from results_io import write_rows
 
 from qas.api import build_task, load_best
+from qas.cache import ResultCache
 from qas.evaluation import evaluate
 from qas.search import SearchConfig, search
 from qas.search.config import FINAL_TRAIN
@@ -110,9 +111,11 @@ def main() -> None:
             if dag is None or not selected(name, models):
                 continue
             t1 = time.perf_counter()
-            tests = [evaluate(dag, task, TrainConfig(**{**final, "seed": s}), splits=("val", "test"))
-                     .metrics["test_accuracy"] for s in SEEDS]
             is_searched = name.startswith("searched")
+            # the search's final round already trained the winner with seed 0 under this config
+            cache = ResultCache(Path(args.runs) / variant / "cache.sqlite") if is_searched else None
+            tests = [evaluate(dag, task, TrainConfig(**{**final, "seed": s}), splits=("val", "test"), cache=cache)
+                     .metrics["test_accuracy"] for s in SEEDS]
             emit({"variant": variant, "model": name, "test_mean": round(statistics.mean(tests), 4),
                   "test_std": round(statistics.stdev(tests), 4), "seeds": len(tests),
                   "gates": len(dag), "params": dag.num_params,
