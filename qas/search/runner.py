@@ -94,6 +94,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
         load_if_exists=True,
     ))
     study.set_user_attr("config", config.to_dict())
+    _check_space(study, space, run_dir)
     from qas.backends.noise import NoiseSpec
 
     noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
@@ -104,6 +105,21 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     _fail_stale_trials(state)
     _restore(state)
     return state
+
+
+def _check_space(study: Any, space: Any, run_dir: Path) -> None:
+    """A run resumes only in the space it searched. The config names the space; its definition
+    (a built-in that changed between versions, an edited TOML file) is pinned by fingerprint.
+    Runs from before the pin get it on their next resume."""
+    pinned = study.user_attrs.get("space_fingerprint")
+    if pinned is not None and pinned != space.fingerprint:
+        raise QasError(
+            f"{run_dir} searched a different definition of space {space.name!r} (fingerprint {pinned}, "
+            f"now {space.fingerprint}); its trials are not circuits of this space. Choose another --out "
+            "or restore the space it searched"
+        )
+    if pinned is None:
+        study.set_user_attr("space_fingerprint", space.fingerprint)
 
 
 def _default_agent(config: SearchConfig, space: Any) -> str:

@@ -119,3 +119,19 @@ def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
     with pytest.raises(QasError, match="seed circuit 'u3cu3:1' is not in space 'paper-4q'"):
         search(config("evolution", budget=2, agent_options={"seed_circuits": ["u3cu3:1"]}), tmp_path / "r",
                progress=False)
+
+
+def test_a_run_does_not_resume_in_a_changed_space(tmp_path):
+    """The config names the space; an edited space file (or a built-in changed between versions)
+    under the same name would mix circuits of two spaces in one study."""
+    from qas.errors import QasError
+
+    path = tmp_path / "ring.toml"
+    text = '[space]\nnum_qubits = 4\ngates = ["ry", "rz", "cnot"]\nmin_gates = 4\nmax_gates = {n}\nmax_depth = 6\n'
+    path.write_text(text.format(n=8))
+    search(config("random", budget=2, space=str(path)), tmp_path / "run", progress=False)
+    search(config("random", budget=3, space=str(path)), tmp_path / "run", progress=False)  # same space: resumes
+    assert len(keys(tmp_path / "run")) == 3
+    path.write_text(text.format(n=9))
+    with pytest.raises(QasError, match="different definition of space 'ring'"):
+        search(config("random", budget=4, space=str(path)), tmp_path / "run", progress=False)
