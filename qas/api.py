@@ -41,15 +41,17 @@ def evaluate_circuit(
     cache: str | Path | None = None,
     baseline: bool = True,
     console: Console | None = None,
+    task_options: dict[str, Any] | None = None,
 ) -> EvaluationRecord:
-    """Train and score one circuit; print a table of its qsim metrics when given a console."""
+    """Train and score one circuit; print a table of its qsim metrics when given a console.
+    ``task_options`` go to the task (e.g. ``logit_scale``), as ``[search.task_options]`` does."""
     from qas.cache import ResultCache
     from qas.circuit_files import read_circuit
     from qas.evaluation import evaluate
     from qas.trainer import TrainConfig
     from search_spaces import load_space
 
-    the_task = build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit)
+    the_task = build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit, **(task_options or {}))
     space_name = space or default_space_for(the_task)
     the_space = load_space(space_name) if space_name else None
     dag = read_circuit(circuit, the_space)

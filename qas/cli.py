@@ -93,6 +93,8 @@ def evaluate_cmd(
     splits: str = typer.Option("val,test", "--splits", help="Splits to score on qsim."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="SQLite result cache file."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Print the logistic-regression baseline."),
+    task_option: Optional[list[str]] = typer.Option(
+        None, "--task-option", help="A task option as KEY=VALUE, e.g. logit_scale=5 (repeatable)."),
 ) -> None:
     """Train one circuit on a task and print its qsim scores."""
     from qas.api import evaluate_circuit
@@ -101,7 +103,25 @@ def evaluate_cmd(
         task=task, circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
         train={"epochs": epochs, "batch_size": batch_size, "lr": lr, "steps": steps, "seed": seed},
         splits=_parse_splits(splits), cache=cache, baseline=baseline, console=out_console,
+        task_options=_parse_task_options(task_option or []),
     )
+
+
+def _parse_task_options(items: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; a value reads as TOML would (5, 0.2, true, "text"), else as a string."""
+    import tomllib
+
+    options: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise QasError(f"--task-option {item!r}: expected KEY=VALUE, e.g. logit_scale=5")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        options[key.strip()] = value
+    return options
 
 
 @app.command("search")

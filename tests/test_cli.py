@@ -1,6 +1,7 @@
 """The command line, run as a user would: as a subprocess."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -132,3 +133,17 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     check = verify_run(run)
     assert check["inputs"] == 150
     assert abs(check["difference"]) <= 1 / 150 + 1e-9  # at most one borderline input flips (float32 qsim)
+
+
+def test_evaluate_passes_task_options_and_refuses_bad_ones():
+    base = ("evaluate", "--task", "fashion-2", "--circuit", "u3cu3:1", "--train-limit", "64", "--epochs", "1",
+            "--splits", "val", "--no-baseline")
+    r = qas(*base, "--task-option", "val_limit=40", "--task-option", "logit_scale=1")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"val_n\s+│\s+40\s", r.stdout), r.stdout  # 40 validation images scored
+    r = qas(*base, "--task-option", "val_limit")
+    assert r.returncode == 2 and "expected KEY=VALUE" in r.stderr
+    r = qas(*base, "--task-option", "bogus=1")
+    assert r.returncode == 2 and "bogus" in r.stderr and "Traceback" not in r.stderr
+    r = qas(*base, "--task-option", "logit_scale=-1")
+    assert r.returncode == 2 and "logit_scale must be positive" in r.stderr
