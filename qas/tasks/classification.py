@@ -61,7 +61,10 @@ class ImageClassification(Task):
         self.train_limit = train_limit
         self.val_limit = val_limit
         self.test_limit = test_limit
-        self.logit_scale = float(default_scale if logit_scale is None else logit_scale)
+        try:
+            self.logit_scale = float(default_scale if logit_scale is None else logit_scale)
+        except (TypeError, ValueError):
+            raise QasError(f"logit_scale must be a positive number, got {logit_scale!r}") from None
         if not self.logit_scale > 0.0:
             raise QasError(f"logit_scale must be positive, got {logit_scale!r}")
         self.split_seed = split_seed

@@ -26,6 +26,8 @@ def test_explicit_logit_scale_wins_and_bad_one_is_refused():
     assert make_task("fashion-10", logit_scale=5.0).logit_scale == 5.0
     with pytest.raises(QasError, match="logit_scale must be positive"):
         make_task("fashion-2", logit_scale=0.0)
+    with pytest.raises(QasError, match="logit_scale must be a positive number, got 'abc'"):
+        make_task("fashion-2", logit_scale="abc")
 
 
 def test_ten_qubit_default_space_holds_the_hand_designed_cell():
