@@ -58,22 +58,28 @@ def candidates(space, searched) -> dict[str, object]:
     return out
 
 
-def searched_winner(run_dir: Path, task, final: dict, seed: int, finalists: int = 3):
+def searched_winner(run_dir: Path, task):
     """The searched finalist the run's final round scores best on validation.
 
     The run itself may choose a hand-designed ansatz of its space (``best.json`` then holds it),
-    but this row is about what the search found. The final round trained the top ``finalists``
-    trials with this config and seed, so their records come from the run's cache."""
+    but this row is about what the search found. The final round trained the top
+    ``final_candidates`` trials with the run's own final config and seed, so their records come
+    from the run's cache (read from the run's config.toml, not restated here)."""
     import optuna
 
     from qas.circuit import CircuitDAG
+    from qas.search.config import read_run_config
     from qas.search.runner import completed_trials
+    from qas.search.storage import default_storage_url
 
-    study = optuna.load_study(study_name=f"qas-{run_dir.resolve().name}", storage=f"sqlite:///{run_dir / 'study.db'}")
-    top = sorted(completed_trials(study), key=lambda t: (-t.value, t.number))[:finalists]
+    cfg = read_run_config(run_dir / "config.toml")
+    study = optuna.load_study(study_name=cfg.study or f"qas-{run_dir.resolve().name}",
+                              storage=cfg.storage or default_storage_url(run_dir))
+    top = sorted(completed_trials(study), key=lambda t: (-t.value, t.number))[: cfg.final_candidates]
+    train = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
     cache = ResultCache(run_dir / "cache.sqlite")
-    records = [evaluate(CircuitDAG.from_json(t.user_attrs["circuit"]), task, TrainConfig(**{**final, "seed": seed}),
-                        splits=("val", "test"), cache=cache) for t in top]
+    records = [evaluate(CircuitDAG.from_json(t.user_attrs["circuit"]), task, train, splits=("val", "test"), cache=cache)
+               for t in top]
     return max(enumerate(records), key=lambda ir: (ir[1].score, -ir[0]))[1].dag
 
 
@@ -126,7 +132,7 @@ def main() -> None:
             search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
                                 train_limit=args.train_limit, final_train=final), run_dir, progress=False)
             search_s = time.perf_counter() - t0
-            searched = searched_winner(run_dir, task, final, args.seed)
+            searched = searched_winner(run_dir, task)
         for name, dag in candidates(space, searched).items():
             if dag is None or not selected(name, models):
                 continue
