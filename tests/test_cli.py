@@ -109,16 +109,22 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     for name in ("config.toml", "best.json", "best_cirq.json", "best.qasm", "leaderboard.csv", "search_curve.png", "report.md"):
         assert (run / name).is_file(), name
     # the top 3 and the hand-designed ansätze of the space are retrained alike; the one best on
-    # validation is kept (never chosen on test)
-    report = (run / "report.md").read_text()
-    rows = [r.split("|")[1:-1] for r in report.split("## Finalists")[1].split("\n\n")[1].splitlines()[2:]]
-    assert [r[0].strip() for r in rows][3:] == ["hand-designed u3cu3:2", "hand-designed hea:2"]
-    assert len(rows) == 5 and sum(r[4].strip() == "yes" for r in rows) == 1
-    val = [float(r[2].strip().rstrip("%")) for r in rows]
-    chosen = next(r for r in rows if r[4].strip() == "yes")
-    assert float(chosen[2].strip().rstrip("%")) == max(val)
+    # validation is kept (never chosen on test), in finalists.json and in the report's table
+    from qas.search.outputs import read_finalists
+
+    rows = read_finalists(run)
+    assert [r["origin"] for r in rows] == ["searched"] * 3 + ["hand-designed"] * 2
+    assert [r["trial"] for r in rows][3:] == ["hand-designed u3cu3:2", "hand-designed hea:2"]
+    assert sum(r["chosen"] for r in rows) == 1
+    chosen = next(r for r in rows if r["chosen"])
+    assert chosen["val_score"] == max(r["val_score"] for r in rows)
+    assert all(CircuitDAG.from_dict(r["circuit"]).key == r["key"] for r in rows)
     best = json.loads((run / "best.json").read_text())
-    assert f"{best['metrics']['val_score']:.2%}" == chosen[2].strip()
+    assert (best["metrics"]["val_score"], best["metrics"]["test_score"]) == (chosen["val_score"], chosen["test_score"])
+    assert CircuitDAG.from_dict(best["circuit"]).key == chosen["key"]
+    report = (run / "report.md").read_text()
+    table = [r.split("|")[1:-1] for r in report.split("## Finalists")[1].split("\n\n")[1].splitlines()[2:]]
+    assert [r[4].strip() == "yes" for r in table] == [r["chosen"] for r in rows]
     circuit = cirq.read_json(json_text=qas("export", str(run), "--format", "cirq").stdout)
     assert cirq.is_parameterized(circuit)  # the features x_i stay symbols; trained angles are numbers
     assert all(s.name.startswith("x_") for s in cirq.parameter_symbols(circuit))

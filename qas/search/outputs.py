@@ -5,6 +5,9 @@
   symbols ``x_i``; resolve them per input);
 - ``best.qasm``: OpenQASM 2.0 of the trained ansatz (for data tasks, without the encoding
   layer, which needs an input: see the header comment);
+- ``finalists.json``: the final round, machine-readable: every contender (the top searched
+  circuits and the hand-designed ansätze of the space) with its circuit, validation and test
+  score after the same final training, and which one was chosen;
 - ``leaderboard.csv``: the top-k circuits; ``search_curve.png``; ``report.md``.
 """
 
@@ -42,6 +45,30 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
     _atomic_write(run_dir / "best.json", json.dumps(best, indent=2))
     _atomic_write(run_dir / "best_cirq.json", cirq.to_json(to_cirq(dag, record.param_array)))
     _atomic_write(run_dir / "best.qasm", best_qasm(dag, record.param_array))
+
+
+def write_finalists(run_dir: Path, finalists: Sequence[dict[str, Any]], train_config: dict[str, Any]) -> None:
+    """The final round's contenders, so tools need not re-rank trials or parse ``report.md``."""
+    doc = {"schema": "qas.finalists", "version": 1, "train_config": train_config, "finalists": list(finalists)}
+    _atomic_write(run_dir / "finalists.json", json.dumps(doc, indent=2))
+
+
+def read_finalists(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The contenders of a run's final round (see :func:`write_finalists`), in the order trained."""
+    from qas.errors import QasError
+
+    path = Path(run_dir) / "finalists.json"
+    if not path.is_file():
+        raise QasError(f"{run_dir} has no finalists.json: the run had no final round (final = false), is "
+                       f"unfinished, or predates the file; finish or resume it with "
+                       f"`qas search --config {Path(run_dir) / 'config.toml'} --out {run_dir}`")
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("schema") != "qas.finalists":
+            raise ValueError(f"schema {doc.get('schema')!r}")
+        return list(doc["finalists"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QasError(f"{path} is not a qas finalists file: {exc}") from None
 
 
 def _param_lookup(dag: CircuitDAG, params: np.ndarray) -> Any:
@@ -215,6 +242,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         ansatz = " ".join(str(g) for g in d.gates if g.role != "feature")
         lines.append(f"| {rank} | {t.number} | {fmt(t.value, score_name)} | {len(d)} | {d.depth} | {d.num_params} | `{ansatz}` |")
     lines += ["", "Files: `best.json` (circuit + parameters), `best_cirq.json` (`cirq.read_json`), `best.qasm`, "
+              f"{'`finalists.json`, ' if final is not None else ''}"
               "`leaderboard.csv`, `config.toml` (rerun with `qas search --config config.toml`)."]
     text = "\n".join(lines) + "\n"
     _atomic_write(run_dir / "report.md", text)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from qas.records import EvaluationRecord
 from qas.search.config import SearchConfig
-from qas.search.outputs import fmt, plot_curve, write_best, write_leaderboard, write_report
+from qas.search.outputs import fmt, plot_curve, write_best, write_finalists, write_leaderboard, write_report
 from qas.search.runner import SearchState, completed_trials, prepare, run_loop
 
 #: hand-designed ansätze trained next to the winner, as baselines and (if in the space) contenders
@@ -114,8 +114,10 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
                         noise_inputs=cfg.noise_inputs)
 
     def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
-        return {"trial": name, "search_score": search_score, "chosen": False,
-                **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")}}
+        return {"trial": name, "origin": "searched" if isinstance(name, int) else "hand-designed",
+                "key": rec.circuit_key, "search_score": search_score, "chosen": False,
+                **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
+                "circuit": rec.dag.to_dict()}
 
     top = ranked_trials[: cfg.final_candidates]
     if console is not None:
@@ -154,6 +156,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)
+        write_finalists(state.run_dir, finalists, final_record.train_config)
     else:
         write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
     dag = _dag(best_trial) if final_record is None else final_record.dag

@@ -135,3 +135,15 @@ def test_a_run_does_not_resume_in_a_changed_space(tmp_path):
     path.write_text(text.format(n=9))
     with pytest.raises(QasError, match="different definition of space 'ring'"):
         search(config("random", budget=4, space=str(path)), tmp_path / "run", progress=False)
+
+
+def test_a_run_without_a_final_round_has_no_finalists_file(tmp_path):
+    from qas.errors import QasError
+    from qas.search.outputs import read_finalists
+
+    search(config("random", budget=2), tmp_path / "run", progress=False)
+    with pytest.raises(QasError, match="no finalists.json: the run had no final round"):
+        read_finalists(tmp_path / "run")
+    (tmp_path / "run" / "finalists.json").write_text('{"schema": "qas.best"}')
+    with pytest.raises(QasError, match="not a qas finalists file: schema 'qas.best'"):
+        read_finalists(tmp_path / "run")
