@@ -18,6 +18,16 @@ write, so two processes may run different variants or models side by side). fash
 57k images with 10 qubits, so its run caps the search's training images and the final epochs:
 
     python experiments/fashion_peers.py --variants fashion-10 --budget 50 --train-limit 10000 --final-epochs 10
+
+Every retrain of a variant goes through its run's result cache, so a circuit the run's final round
+already trained (the searched winner and the hand-designed ``u3cu3:2`` with seed 0, under the same
+final config) is not trained twice, and a later final round finds the rows' retrains. To retrain
+with a longer final training without searching or re-running the final round, ``--reuse-run``
+takes the searched winner as the run's own final round chose it (the search cost is the one
+recorded when the run ran):
+
+    python experiments/fashion_peers.py --variants fashion-10 --reuse-run --final-epochs 30 \
+        --runs experiments/results/runs/fashion_peers_w5 --models searched
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from qas.api import build_task
 from qas.cache import ResultCache
 from qas.evaluation import evaluate
 from qas.search import SearchConfig, search
-from qas.search.config import FINAL_TRAIN
+from qas.search.config import FINAL_TRAIN, read_run_config
 from qas.tasks.baselines import logistic_regression_accuracy
 from qas.trainer import TrainConfig
 from search_spaces import load_space
@@ -58,29 +68,18 @@ def candidates(space, searched) -> dict[str, object]:
     return out
 
 
-def searched_winner(run_dir: Path, task):
+def searched_winner(run_dir: Path):
     """The searched finalist the run's final round scores best on validation.
 
     The run itself may choose a hand-designed ansatz of its space (``best.json`` then holds it),
-    but this row is about what the search found. The final round trained the top
-    ``final_candidates`` trials with the run's own final config and seed, so their records come
-    from the run's cache (read from the run's config.toml, not restated here)."""
-    import optuna
-
+    but this row is about what the search found: the best ``searched`` row of the run's
+    ``finalists.json`` (first in training order on a tie, as the final round breaks ties)."""
     from qas.circuit import CircuitDAG
-    from qas.search.config import read_run_config
-    from qas.search.runner import completed_trials
-    from qas.search.storage import default_storage_url
+    from qas.search.outputs import read_finalists
 
-    cfg = read_run_config(run_dir / "config.toml")
-    study = optuna.load_study(study_name=cfg.study or f"qas-{run_dir.resolve().name}",
-                              storage=cfg.storage or default_storage_url(run_dir))
-    top = sorted(completed_trials(study), key=lambda t: (-t.value, t.number))[: cfg.final_candidates]
-    train = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
-    cache = ResultCache(run_dir / "cache.sqlite")
-    records = [evaluate(CircuitDAG.from_json(t.user_attrs["circuit"]), task, train, splits=("val", "test"), cache=cache)
-               for t in top]
-    return max(enumerate(records), key=lambda ir: (ir[1].score, -ir[0]))[1].dag
+    searched = [r for r in read_finalists(run_dir) if r["origin"] == "searched"]
+    best = max(enumerate(searched), key=lambda ir: (ir[1]["val_score"], -ir[0]))[1]
+    return CircuitDAG.from_dict(best["circuit"])
 
 
 def kept_rows(path: Path, replaced: set[tuple[str, str]]) -> list[dict]:
@@ -91,6 +90,16 @@ def kept_rows(path: Path, replaced: set[tuple[str, str]]) -> list[dict]:
         return []
     with path.open() as fh:
         return [r for r in csv.DictReader(fh) if (r["variant"], r["model"]) not in replaced]
+
+
+def recorded_search_cost(path: Path, variant: str, model: str) -> float:
+    """The search CPU-hours the CSV recorded when the run ran (``--reuse-run`` does not search)."""
+    if path.exists():
+        with path.open() as fh:
+            for r in csv.DictReader(fh):
+                if (r["variant"], r["model"]) == (variant, model):
+                    return float(r["search_cpu_h"])
+    raise SystemExit(f"--reuse-run: {path} records no search cost for {variant} {model}")
 
 
 def selected(name: str, models: list[str] | None) -> bool:
@@ -109,6 +118,8 @@ def main() -> None:
     ap.add_argument("--train-limit", type=int, default=None, help="training images per candidate while searching")
     ap.add_argument("--final-epochs", type=int, default=None,
                     help=f"epochs of the final training, in the search and the 3-seed retrains (default {FINAL_TRAIN['epochs']})")
+    ap.add_argument("--reuse-run", action="store_true",
+                    help="do not search or resume: retrain the searched winner the existing run's final round chose")
     args = ap.parse_args()
     models = args.models.split(",") if args.models else None
     final = dict(FINAL_TRAIN)
@@ -125,28 +136,33 @@ def main() -> None:
     for variant in args.variants.split(","):
         task = build_task("fashionmnist", variant=variant)
         space = load_space(task.default_space)
-        searched, search_s = None, 0.0
+        run_dir = Path(args.runs) / variant
+        searched, search_cpu_h = None, 0.0
         if selected(f"searched ({space.name})", models):
-            run_dir = Path(args.runs) / variant
-            t0 = time.perf_counter()
-            search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
-                                train_limit=args.train_limit, final_train=final), run_dir, progress=False)
-            search_s = time.perf_counter() - t0
-            searched = searched_winner(run_dir, task)
+            if args.reuse_run:
+                if not (run_dir / "config.toml").exists():
+                    raise SystemExit(f"--reuse-run: no run in {run_dir}")
+                search_cpu_h = recorded_search_cost(out, variant, f"searched ({space.name})")
+            else:
+                t0 = time.perf_counter()
+                search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
+                                    train_limit=args.train_limit, final_train=final), run_dir, progress=False)
+                search_cpu_h = round((time.perf_counter() - t0) / 3600, 3)
+            searched = searched_winner(run_dir)
+        # the run's final round trained its winner and the hand-designed u3cu3:2 with seed 0
+        cache = ResultCache(run_dir / "cache.sqlite") if run_dir.exists() else None
         for name, dag in candidates(space, searched).items():
             if dag is None or not selected(name, models):
                 continue
             t1 = time.perf_counter()
             is_searched = name.startswith("searched")
-            # the search's final round already trained the winner with seed 0 under this config
-            cache = ResultCache(Path(args.runs) / variant / "cache.sqlite") if is_searched else None
             tests = [evaluate(dag, task, TrainConfig(**{**final, "seed": s}), splits=("val", "test"), cache=cache)
                      .metrics["test_accuracy"] for s in SEEDS]
             emit({"variant": variant, "model": name, "test_mean": round(statistics.mean(tests), 4),
                   "test_std": round(statistics.stdev(tests), 4), "seeds": len(tests),
                   "gates": len(dag), "params": dag.num_params,
-                  "evaluations": args.budget if is_searched else 0,
-                  "search_cpu_h": round(search_s / 3600, 3) if is_searched else 0,
+                  "evaluations": read_run_config(run_dir / "config.toml").budget if is_searched else 0,
+                  "search_cpu_h": search_cpu_h if is_searched else 0,
                   "retrain_s_per_seed": round((time.perf_counter() - t1) / len(tests), 1),
                   "final_epochs": final["epochs"]})
         if selected("logistic regression", models):
