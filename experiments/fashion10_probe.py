@@ -26,11 +26,10 @@ or run them one after another). One 3-epoch row takes 2-4 min on an idle core (5
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
-from results_io import write_rows
+from results_io import upsert_rows
 from reupload_probe import mlp_accuracy
 
 from qas.api import build_task
@@ -97,12 +96,7 @@ def main() -> None:
     for name in args.rows.split(","):
         row = mlp_row(args.seed) if name == "mlp" else qnn_row(name, args.epochs, args.seed)
         print(row, flush=True)
-        kept = []
-        if out.exists():
-            with out.open() as fh:
-                kept = [r for r in csv.DictReader(fh)
-                        if (r["row"], r["epochs"], r["seed"]) != (row["row"], str(row["epochs"]), str(args.seed))]
-        write_rows(out, kept + [row])
+        upsert_rows(out, [row], key=("row", "epochs", "seed"))
 
 
 if __name__ == "__main__":

@@ -33,13 +33,12 @@ recorded when the run ran):
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from results_io import write_rows
+from results_io import read_rows, upsert_rows
 
 from qas.api import build_task
 from qas.cache import ResultCache
@@ -82,23 +81,11 @@ def searched_winner(run_dir: Path):
     return CircuitDAG.from_dict(best["circuit"])
 
 
-def kept_rows(path: Path, replaced: set[tuple[str, str]]) -> list[dict]:
-    """Rows of ``path`` this run does not replace: (variant, model) pairs are rewritten one by one,
-    so reruns of some variants or models keep the others, and two processes on different
-    models can share the CSV (it is re-read at every write)."""
-    if not path.exists():
-        return []
-    with path.open() as fh:
-        return [r for r in csv.DictReader(fh) if (r["variant"], r["model"]) not in replaced]
-
-
 def recorded_search_cost(path: Path, variant: str, model: str) -> float:
     """The search CPU-hours the CSV recorded when the run ran (``--reuse-run`` does not search)."""
-    if path.exists():
-        with path.open() as fh:
-            for r in csv.DictReader(fh):
-                if (r["variant"], r["model"]) == (variant, model):
-                    return float(r["search_cpu_h"])
+    for r in read_rows(path):
+        if (r["variant"], r["model"]) == (variant, model):
+            return float(r["search_cpu_h"])
     raise SystemExit(f"--reuse-run: {path} records no search cost for {variant} {model}")
 
 
@@ -126,12 +113,12 @@ def main() -> None:
     if args.final_epochs:
         final.update(epochs=args.final_epochs, patience=args.final_epochs)
     out = Path(args.out)
-    rows: list[dict] = []
 
     def emit(row: dict) -> None:
-        rows.append(row)
+        """(variant, model) rows are replaced one by one, so reruns of some variants or models keep
+        the others, and two processes on different models can share the CSV."""
         print(row, flush=True)
-        write_rows(out, kept_rows(out, {(r["variant"], r["model"]) for r in rows}) + rows)
+        upsert_rows(out, [row], key=("variant", "model"))
 
     for variant in args.variants.split(","):
         task = build_task("fashionmnist", variant=variant)
