@@ -1,13 +1,16 @@
 """Where candidate evaluations run: in this process, or fanned out to Dask workers.
 
-Both take a batch of circuits and return their evaluation records in order; the runner
-records them in the Optuna study. Results are cached by the driver, so a worker never needs
-the run directory (remote machines work the same as local processes).
+Both take a :class:`Stage` (which task, which splits) and a batch of circuits, and return their
+evaluation records in order: the search loop's batches, and the final round's retrainings (top
+circuits and hand-designed ansätze, each a long training: on N workers the round takes about
+1/N of the time). Results are cached by the driver, so a worker never needs the run directory
+(remote machines work the same as local processes).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -15,39 +18,73 @@ from qas.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 
 
-class LocalExecutor:
-    """Evaluate one circuit at a time in this process (the default)."""
+@dataclass(frozen=True)
+class Stage:
+    """One kind of evaluation in a run: the task, how a worker rebuilds it, the splits to score."""
 
-    batch_size = 1
-
-    def evaluate(self, state: Any, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
-        from qas.evaluation import evaluate
-
-        return [evaluate(d, state.task, train_cfg, cache=state.cache, noise=state.noise,
-                         noise_inputs=state.config.noise_inputs) for d in dags]
-
-
-def _task_args(state: Any) -> tuple:
-    cfg = state.config
-    return (cfg.task, cfg.variant, cfg.data_dir, cfg.train_limit,
-            tuple(sorted({**cfg.task_options, **({"val_limit": cfg.val_limit} if cfg.val_limit else {})}.items())))
+    task: Any
+    task_args: tuple            # see task_args()
+    splits: tuple[str, ...]
+    cache: Any
+    noise: Any
+    noise_inputs: int | None
 
 
-@lru_cache(maxsize=4)
-def _worker_task(args: tuple) -> Any:
+def task_args(config: Any, *, final: bool = False) -> tuple:
+    """How to build a run's task, as plain values a worker can receive: ``(task, variant,
+    data_dir, train_limit, sorted options)``. The final round trains on every training input and
+    scores the full validation split."""
+    options = dict(config.task_options)
+    if not final and config.val_limit is not None:
+        options.setdefault("val_limit", config.val_limit)
+    return (config.task, config.variant, config.data_dir, None if final else config.train_limit,
+            tuple(sorted(options.items())))
+
+
+def make_task(args: tuple) -> Any:
+    """Build the task that :func:`task_args` describes."""
     from qas.api import build_task
 
     task, variant, data_dir, train_limit, options = args
     return build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit, **dict(options))
 
 
-def _evaluate_on_worker(dag_json: str, task_args: tuple, train: dict, noise: Any, noise_inputs: int) -> dict:
+#: the task of a stage, built once per process (driver or worker)
+build_stage_task = lru_cache(maxsize=4)(make_task)
+
+
+def search_stage(state: Any) -> Stage:
+    """Search-time evaluations: the run's (possibly subsampled) task, scored on validation."""
+    cfg = state.config
+    return Stage(state.task, task_args(cfg), ("val",), state.cache, state.noise, cfg.noise_inputs)
+
+
+def final_stage(state: Any) -> Stage:
+    """The final round: the full task, scored on validation and test."""
+    args = task_args(state.config, final=True)
+    return Stage(build_stage_task(args), args, ("val", "test"), state.cache, state.noise, state.config.noise_inputs)
+
+
+class LocalExecutor:
+    """Evaluate one circuit at a time in this process (the default)."""
+
+    batch_size = 1
+
+    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
+        from qas.evaluation import evaluate
+
+        return [evaluate(d, stage.task, train_cfg, splits=stage.splits, cache=stage.cache, noise=stage.noise,
+                         noise_inputs=stage.noise_inputs) for d in dags]
+
+
+def _evaluate_on_worker(dag_json: str, task_args: tuple, train: dict, splits: tuple[str, ...], noise: Any,
+                        noise_inputs: int | None) -> dict:
     """Runs on a Dask worker: build (once) the task, train and score one circuit."""
     from qas.evaluation import evaluate
     from qas.trainer import TrainConfig
 
-    record = evaluate(CircuitDAG.from_json(dag_json), _worker_task(task_args), TrainConfig(**train),
-                      noise=noise, noise_inputs=noise_inputs)
+    record = evaluate(CircuitDAG.from_json(dag_json), build_stage_task(task_args), TrainConfig(**train),
+                      splits=splits, noise=noise, noise_inputs=noise_inputs)
     return record.to_dict()
 
 
@@ -72,24 +109,30 @@ class DaskExecutor:
         n = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
         self.batch_size = batch_size or n
 
-    def evaluate(self, state: Any, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
-        from qas.evaluation import result_key
+    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
+        from distributed import as_completed
+
+        from qas.evaluation import evaluate, result_key
 
         out: list[EvaluationRecord | None] = [None] * len(dags)
         futures = {}
-        keys = [result_key(d, state.task, train_cfg, state.noise, state.config.noise_inputs) for d in dags]
+        keys = [result_key(d, stage.task, train_cfg, stage.noise, stage.noise_inputs) for d in dags]
         for i, (dag, key) in enumerate(zip(dags, keys)):
-            hit = state.cache.get(key)
-            if hit is not None and "val_score" in hit.metrics:
-                out[i] = dataclasses.replace(hit, cached=True)
+            if stage.cache is not None and stage.cache.get(key) is not None:
+                # trained before: the driver returns it, scoring any split it lacks
+                out[i] = evaluate(dag, stage.task, train_cfg, splits=stage.splits, cache=stage.cache,
+                                  noise=stage.noise, noise_inputs=stage.noise_inputs)
             else:
                 futures[i] = self.client.submit(
-                    _evaluate_on_worker, dag.to_json(), _task_args(state), dataclasses.asdict(train_cfg),
-                    state.noise, state.config.noise_inputs, pure=False,
+                    _evaluate_on_worker, dag.to_json(), stage.task_args, dataclasses.asdict(train_cfg),
+                    stage.splits, stage.noise, stage.noise_inputs, pure=False,
                 )
-        for i, fut in futures.items():
+        index = {fut.key: i for i, fut in futures.items()}
+        for fut in as_completed(list(futures.values())):  # cache each as it lands: a crash loses none
+            i = index[fut.key]
             record = EvaluationRecord.from_dict(fut.result())
-            state.cache.put(keys[i], record)
+            if stage.cache is not None:
+                stage.cache.put(keys[i], record)
             out[i] = record
         return out  # type: ignore[return-value]
 

@@ -44,10 +44,10 @@ def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, co
         executor = DaskExecutor(scheduler=config.dask_scheduler, workers=config.workers)
     try:
         _loop(state, executor, console, progress)
+        return finalize(state, wall_seconds=time.perf_counter() - t0, console=console, executor=executor)
     finally:
         if executor is not None:
             executor.close()
-    return finalize(state, wall_seconds=time.perf_counter() - t0, console=console)
 
 
 def _loop(state: SearchState, executor: Any, console: Console | None, progress: bool) -> None:
@@ -91,7 +91,8 @@ class FinalRound:
         return None if self.trial is not None else next(f["trial"] for f in self.finalists if f["chosen"])
 
 
-def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None) -> FinalRound:
+def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None,
+                executor: Any = None) -> FinalRound:
     """Retrain the top ``final_candidates`` trials and the baselines; choose on validation.
 
     A search score is one short training scored on a small validation split, so its winner is
@@ -99,19 +100,13 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     little and never looks at the test split. The hand-designed ansätze of the space compete
     too (``final_includes_baselines``): the user wants the best circuit we know, labelled.
     """
-    from qas.api import build_task
-    from qas.evaluation import evaluate
+    from qas.search.executors import LocalExecutor, final_stage
     from qas.trainer import TrainConfig
     from search_spaces.ansatze import build_ansatz
 
     cfg = state.config
-    task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, train_limit=None,
-                      **{k: v for k, v in cfg.task_options.items()})
+    stage = final_stage(state)
     final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
-
-    def retrain(dag: Any) -> EvaluationRecord:
-        return evaluate(dag, task, final_cfg, splits=("val", "test"), cache=state.cache, noise=state.noise,
-                        noise_inputs=cfg.noise_inputs)
 
     def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
         return {"trial": name, "origin": "searched" if isinstance(name, int) else "hand-designed",
@@ -120,15 +115,16 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
                 "circuit": rec.dag.to_dict()}
 
     top = ranked_trials[: cfg.final_candidates]
+    bases = [build_ansatz(spec, state.space) for spec in BASELINE_ANSATZE]
     if console is not None:
-        console.print(f"retraining the top {len(top)} circuits with the full training budget, "
-                      "choosing by validation, scoring on qsim ...")
-    contenders: list[tuple[Any, EvaluationRecord]] = [(t, retrain(_dag(t))) for t in top]
+        console.print(f"retraining the top {len(top)} circuits and {len(bases)} hand-designed ansätze with the full "
+                      "training budget, choosing by validation, scoring on qsim ...")
+    # one batch: on N workers the round takes about 1/N of the time
+    records = (executor or LocalExecutor()).evaluate(stage, [_dag(t) for t in top] + bases, final_cfg)
+    contenders: list[tuple[Any, EvaluationRecord]] = list(zip(top, records))
     finalists = [row(t.number, float(t.value), rec) for t, rec in contenders]
     baselines: dict[str, dict[str, float]] = {}
-    for spec in BASELINE_ANSATZE:
-        base = build_ansatz(spec, state.space)
-        rec = retrain(base)
+    for spec, base, rec in zip(BASELINE_ANSATZE, bases, records[len(top):]):
         baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
         if cfg.final_includes_baselines and state.space.contains(base):
             contenders.append((None, rec))
@@ -136,23 +132,25 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
     finalists[pick]["chosen"] = True
     trial, record = contenders[pick]
-    if hasattr(task, "data"):
+    if hasattr(stage.task, "data"):
         from qas.tasks.baselines import logistic_regression_accuracy
 
-        lr = logistic_regression_accuracy(task.data)
+        lr = logistic_regression_accuracy(stage.task.data)
         baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
-    return FinalRound(task, record, trial, finalists, baselines)
+    return FinalRound(stage.task, record, trial, finalists, baselines)
 
 
-def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None) -> SearchSummary:
-    """Run the final round (unless ``final = false``) and write every output file."""
+def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
+             executor: Any = None) -> SearchSummary:
+    """Run the final round (unless ``final = false``; on ``executor``'s workers if given) and write
+    every output file."""
     cfg = state.config
     trials = completed_trials(state.study)
     ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
     best_trial = ranked_trials[0]
     final_record, finalists, chosen_label, baselines = None, [], None, {}
     if cfg.final:
-        fr = final_round(state, ranked_trials, console)
+        fr = final_round(state, ranked_trials, console, executor)
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)

@@ -50,16 +50,15 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     """Open (or create) a run: config check, task, space, embeddings, study, agent state."""
     import optuna
 
-    from qas.api import build_task
     from qas.cache import ResultCache
     from qas.search.embeddings import load_index
+    from qas.search.executors import make_task, task_args
     from qas.search.storage import default_storage_url, get_storage, retry_on_race
     from search_spaces import load_space
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    task = build_task(config.task, variant=config.variant, data_dir=config.data_dir,
-                      train_limit=config.train_limit, **_task_extras(config))
+    task = make_task(task_args(config))
     space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
     config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space))
     cfg_path = run_dir / "config.toml"
@@ -127,13 +126,6 @@ def _default_agent(config: SearchConfig, space: Any) -> str:
     from encoders.store import pretrained_path
 
     return "reinforce" if config.embeddings or pretrained_path(space.cell_space) is not None else "evolution"
-
-
-def _task_extras(config: SearchConfig) -> dict[str, Any]:
-    extras = dict(config.task_options)
-    if config.val_limit is not None:
-        extras.setdefault("val_limit", config.val_limit)
-    return extras
 
 
 def _physics_space(task: Any) -> str:
@@ -300,11 +292,12 @@ def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], 
     """
     import optuna
 
-    from qas.search.executors import LocalExecutor
+    from qas.search.executors import LocalExecutor, search_stage
     from qas.trainer import TrainConfig
 
     train_cfg = TrainConfig.from_dict({**state.config.train, "seed": state.config.seed})
     executor = executor or LocalExecutor()
+    stage = search_stage(state)
     budget = state.config.budget
     while True:
         _sync(state)
@@ -321,7 +314,7 @@ def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], 
             return
         try:
             with _heartbeat(state, [p.trial for p in batch]):
-                records = executor.evaluate(state, [p.proposal.dag for p in batch], train_cfg)
+                records = executor.evaluate(stage, [p.proposal.dag for p in batch], train_cfg)
         except BaseException:
             for p in batch:
                 state.study.tell(p.trial, state=optuna.trial.TrialState.FAIL)

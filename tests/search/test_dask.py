@@ -15,3 +15,26 @@ def test_two_local_dask_workers(tmp_path):
     assert summary.evaluated == len(trials) == 8
     assert len({t.user_attrs["key"] for t in trials}) == 8
     assert all("val_score" in t.user_attrs["metrics"] for t in trials)
+
+
+def test_the_final_round_on_two_workers_matches_the_local_one(tmp_path, monkeypatch):
+    """The final round's retrainings go to the workers too; the same seed gives the same round."""
+    from qas.search.outputs import read_finalists
+
+    train = {"steps": 15, "patience": 0, "lr": 0.1}
+    local = SearchConfig(task="state-prep", agent="random", budget=4, seed=5, train=train,
+                         final_train={"steps": 30, "patience": 0, "lr": 0.1})
+    first = search(local, tmp_path / "local", progress=False)
+    import qas.evaluation
+
+    calls = []  # training in this (the driver) process; the workers are other processes
+    real = qas.evaluation.train
+    monkeypatch.setattr(qas.evaluation, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
+    summary = search(local.with_overrides(workers=2), tmp_path / "dask", progress=False)
+    a, b = read_finalists(tmp_path / "local"), read_finalists(tmp_path / "dask")
+    assert [r["origin"] for r in a] == ["searched"] * 3  # the hand-designed ones are not in paper-4q: baselines only
+    assert set(summary.baselines) == {"hand-designed u3cu3:2", "hand-designed hea:2"}
+    assert summary.baselines == first.baselines
+    assert [(r["key"], r["val_score"], r["chosen"]) for r in a] == [(r["key"], r["val_score"], r["chosen"]) for r in b]
+    assert summary.final.score == max(r["val_score"] for r in b)
+    assert calls == []
