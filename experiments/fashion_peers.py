@@ -123,10 +123,10 @@ def main() -> None:
     out = Path(args.out)
 
     def emit(row: dict) -> None:
-        """(variant, model) rows are replaced one by one, so reruns of some variants or models keep
+        """(variant, model, final epochs) rows are replaced one by one, so reruns of some variants or models keep
         the others, and two processes on different models can share the CSV."""
         print(row, flush=True)
-        upsert_rows(out, [row], key=("variant", "model"))
+        upsert_rows(out, [row], key=("variant", "model", "final_epochs"))
 
     for variant in args.variants.split(","):
         task = build_task("fashionmnist", variant=variant)
