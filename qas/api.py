@@ -159,3 +159,20 @@ def show_run(run: str | Path, console: Console) -> None:
         for r in rows:
             top.add_row(*(r[c] for c in ("rank", "trial", "score", "gates", "depth", "params")))
         console.print(top)
+    if (run / "finalists.json").exists():
+        console.print(finalists_table(run))
+
+
+def finalists_table(run: str | Path) -> Table:
+    """The run's final round: every contender retrained alike, the one chosen on validation marked."""
+    from qas.search.outputs import fmt, read_finalists
+
+    table = Table(title="final round (retrained alike; chosen on validation)", title_justify="left")
+    for col in ("contender", "circuit", "search", "val", "test", "chosen"):
+        table.add_column(col, justify="left" if col in ("contender", "circuit") else "right", no_wrap=True)
+    for r in read_finalists(run):
+        name = f"trial {r['trial']}" if r["origin"] == "searched" else str(r["trial"])
+        score = r.get("score_name", "")
+        table.add_row(name, r["key"][:12], *(fmt(r.get(k, float("nan")), score) for k in ("search_score", "val_score", "test_score")),
+                      "yes" if r["chosen"] else "")
+    return table

@@ -185,7 +185,7 @@ def export_cmd(
 
 @app.command("show")
 def show_cmd(run: Path = typer.Argument(..., help="A run directory.")) -> None:
-    """Summarise a run: config, best circuit, top of the leaderboard."""
+    """Summarise a run: config, best circuit, top of the leaderboard, the final round."""
     from qas.api import show_run
 
     show_run(run, out_console)

@@ -132,6 +132,9 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     assert "OPENQASM 2.0;" in qasm and "data-encoding" in qasm
     shown = qas("show", str(run))
     assert shown.returncode == 0 and "test_accuracy" in shown.stdout
+    final_rows = [line for line in shown.stdout.split("final round")[1].splitlines() if "│" in line]
+    assert len(final_rows) == 5 and sum(line.rstrip(" │").endswith("yes") for line in final_rows) == 1
+    assert "hand-designed u3cu3:2" in final_rows[3] and f"{chosen['val_score']:.2%}" in shown.stdout
     verified = qas("verify", str(run))
     assert verified.returncode == 0 and "cirq.Simulator" in verified.stdout, verified.stderr
     from qas.verify import verify_run

@@ -110,7 +110,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
 
     def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
         return {"trial": name, "origin": "searched" if isinstance(name, int) else "hand-designed",
-                "key": rec.circuit_key, "search_score": search_score, "chosen": False,
+                "key": rec.circuit_key, "score_name": stage.task.score_name, "search_score": search_score, "chosen": False,
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
