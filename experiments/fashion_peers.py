@@ -80,7 +80,7 @@ def searched_winner(run_dir: Path):
     from qas.circuit import CircuitDAG
     from qas.search.outputs import read_finalists
 
-    searched = [r for r in read_finalists(run_dir) if r["origin"] == "searched"]
+    searched = [r for r in read_finalists(run_dir)["finalists"] if r["origin"] == "searched"]
     best = max(enumerate(searched), key=lambda ir: (ir[1]["val_score"], -ir[0]))[1]
     return CircuitDAG.from_dict(best["circuit"])
 

@@ -170,9 +170,10 @@ def finalists_table(run: str | Path) -> Table:
     table = Table(title="final round (retrained alike; chosen on validation)", title_justify="left")
     for col in ("contender", "circuit", "search", "val", "test", "chosen"):
         table.add_column(col, justify="left" if col in ("contender", "circuit") else "right", no_wrap=True)
-    for r in read_finalists(run):
+    doc = read_finalists(run)
+    score = doc.get("score_name", "")
+    for r in doc["finalists"]:
         name = f"trial {r['trial']}" if r["origin"] == "searched" else str(r["trial"])
-        score = r.get("score_name", "")
         table.add_row(name, r["key"][:12], *(fmt(r.get(k, float("nan")), score) for k in ("search_score", "val_score", "test_score")),
                       "yes" if r["chosen"] else "")
     return table

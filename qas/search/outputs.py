@@ -47,14 +47,17 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
     _atomic_write(run_dir / "best.qasm", best_qasm(dag, record.param_array))
 
 
-def write_finalists(run_dir: Path, finalists: Sequence[dict[str, Any]], train_config: dict[str, Any]) -> None:
+def write_finalists(run_dir: Path, finalists: Sequence[dict[str, Any]], train_config: dict[str, Any],
+                    score_name: str) -> None:
     """The final round's contenders, so tools need not re-rank trials or parse ``report.md``."""
-    doc = {"schema": "qas.finalists", "version": 1, "train_config": train_config, "finalists": list(finalists)}
+    doc = {"schema": "qas.finalists", "version": 1, "score_name": score_name, "train_config": train_config,
+           "finalists": list(finalists)}
     _atomic_write(run_dir / "finalists.json", json.dumps(doc, indent=2))
 
 
-def read_finalists(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The contenders of a run's final round (see :func:`write_finalists`), in the order trained."""
+def read_finalists(run_dir: str | Path) -> dict[str, Any]:
+    """A run's final round (see :func:`write_finalists`): ``finalists`` holds the contenders in the
+    order trained; ``score_name`` and ``train_config`` say how they were scored and trained."""
     from qas.errors import QasError
 
     path = Path(run_dir) / "finalists.json"
@@ -66,7 +69,8 @@ def read_finalists(run_dir: str | Path) -> list[dict[str, Any]]:
         doc = json.loads(path.read_text())
         if doc.get("schema") != "qas.finalists":
             raise ValueError(f"schema {doc.get('schema')!r}")
-        return list(doc["finalists"])
+        doc["finalists"] = list(doc["finalists"])
+        return doc
     except (ValueError, KeyError, TypeError) as exc:
         raise QasError(f"{path} is not a qas finalists file: {exc}") from None
 

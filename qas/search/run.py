@@ -110,7 +110,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
 
     def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
         return {"trial": name, "origin": "searched" if isinstance(name, int) else "hand-designed",
-                "key": rec.circuit_key, "score_name": stage.task.score_name, "search_score": search_score, "chosen": False,
+                "key": rec.circuit_key, "search_score": search_score, "chosen": False,
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
@@ -154,7 +154,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)
-        write_finalists(state.run_dir, finalists, final_record.train_config)
+        write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name)
     else:
         write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
     dag = _dag(best_trial) if final_record is None else final_record.dag

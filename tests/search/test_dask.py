@@ -31,7 +31,7 @@ def test_the_final_round_on_two_workers_matches_the_local_one(tmp_path, monkeypa
     real = qas.evaluation.train
     monkeypatch.setattr(qas.evaluation, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
     summary = search(local.with_overrides(workers=2), tmp_path / "dask", progress=False)
-    a, b = read_finalists(tmp_path / "local"), read_finalists(tmp_path / "dask")
+    a, b = read_finalists(tmp_path / "local")["finalists"], read_finalists(tmp_path / "dask")["finalists"]
     assert [r["origin"] for r in a] == ["searched"] * 3  # the hand-designed ones are not in paper-4q: baselines only
     assert set(summary.baselines) == {"hand-designed u3cu3:2", "hand-designed hea:2"}
     assert summary.baselines == first.baselines
