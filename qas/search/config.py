@@ -51,6 +51,10 @@ class SearchConfig:
     final_train: dict[str, Any] = field(default_factory=lambda: dict(FINAL_TRAIN))
 
     def __post_init__(self) -> None:
+        # a partial training table changes only the keys it names: ``final_train = {epochs = 10}``
+        # keeps the final training's learning rate, not TrainConfig's search-time default
+        object.__setattr__(self, "train", _training_table("train", self.train, SEARCH_TRAIN))
+        object.__setattr__(self, "final_train", _training_table("final_train", self.final_train, FINAL_TRAIN))
         if self.budget < 1:
             raise QasError("budget must be at least 1")
         if self.final_candidates < 1:
@@ -75,6 +79,17 @@ class SearchConfig:
         return d
 
 
+def _training_table(name: str, table: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``defaults`` updated with ``table``, whose keys must be TrainConfig fields."""
+    from qas.trainer import TrainConfig
+
+    valid = {f.name for f in fields(TrainConfig)}
+    unknown = set(table) - valid
+    if unknown:
+        raise QasError(f"unknown {name} key(s) {sorted(unknown)}; valid keys: {sorted(valid)}")
+    return {**defaults, **table}
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a search config TOML into override keyword arguments, with clear errors."""
     from qas.tomlfile import read_toml
@@ -89,6 +104,12 @@ def load_config(path: str | Path) -> dict[str, Any]:
     for name in ("agent_options", "task_options", "train", "final_train"):
         if name in data and not isinstance(data[name], dict):
             raise QasError(f"{path}: {name} must be a table")
+    for name in ("train", "final_train"):
+        if name in data:
+            try:
+                _training_table(name, data[name], {})
+            except QasError as e:
+                raise QasError(f"{path}: {e}") from None
     types = {"budget": int, "seed": int, "top_k": int, "train_limit": int, "val_limit": int,
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
              "study": str, "data_dir": str, "final": bool, "final_candidates": int,
