@@ -6,7 +6,8 @@ most recent ``population`` observations, so it is rebuilt exactly from the histo
 
 ``seed_circuits`` (ansatz specs such as ``"u3cu3:2"`` or circuit files) are proposed first,
 so evolution starts from known designs (a warm start, like Optuna's ``enqueue_trial``); they
-count toward the budget like any other evaluation.
+count toward the budget like any other evaluation. Their trials are marked ``{"op": "seed"}``:
+the final round and the report label them "seed SPEC", never as circuits the search found.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class RegularizedEvolution(Agent):
         self.population_size = population
         self.sample_size = sample_size
         self.population: deque[Observation] = deque(maxlen=population)
-        self.seed_circuits = [self._seed(spec) for spec in seed_circuits]
+        self.seed_specs = [str(spec) for spec in seed_circuits]
+        self.seed_circuits = [self._seed(spec) for spec in self.seed_specs]
 
     def _seed(self, spec: str) -> Any:
         from qas.circuit_files import read_circuit
@@ -49,7 +51,8 @@ class RegularizedEvolution(Agent):
         self.steps += 1
         rng = self.context.rng("evolution", self.steps)
         if self.steps <= len(self.seed_circuits):
-            return Proposal(self.seed_circuits[self.steps - 1], {"op": "seed"})
+            i = self.steps - 1
+            return Proposal(self.seed_circuits[i], {"op": "seed", "spec": self.seed_specs[i]})
         if len(self.population) < self.population_size:
             return Proposal(self._random(rng), {"op": "random"})
         contenders = rng.sample(list(self.population), min(self.sample_size, len(self.population)))

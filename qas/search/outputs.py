@@ -199,8 +199,9 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         origin = (f"Found at trial {best_trial.number} with validation {score_name} "
                   f"{fmt(best_trial.value, score_name)} (search-time training).")
     else:
-        origin = (f"This is the **{chosen}** baseline: no searched finalist beat it on validation after "
-                  f"the same final training (see Finalists). The best searched circuit is trial "
+        beaten = ("no searched finalist beat it on validation after the same final training (see Finalists)"
+                  if final is not None else "no circuit the search found scored higher at search time")
+        origin = (f"This is the **{chosen}** baseline: {beaten}. The best searched circuit is trial "
                   f"{best_trial.number}, validation {score_name} {fmt(best_trial.value, score_name)} at search time.")
     lines = [f"# qas search: {config.task}{' / ' + config.variant if config.variant else ''}", ""]
     lines += [

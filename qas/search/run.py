@@ -81,19 +81,20 @@ class FinalRound:
 
     task: Any
     record: EvaluationRecord          # the chosen circuit, retrained and scored on qsim
-    trial: Any | None                 # its search trial, or None when a hand-designed ansatz won
+    trial: Any | None                 # its search trial, or None when a seed or hand-designed ansatz won
     finalists: list[dict[str, Any]]   # one row per contender; the chosen one has "chosen": True
     baselines: dict[str, dict[str, float]]
 
     @property
     def label(self) -> str | None:
-        """``"hand-designed SPEC"`` when a hand-designed ansatz won, else ``None``."""
+        """``"hand-designed SPEC"`` or ``"seed SPEC"`` when a known design won, else ``None``."""
         return None if self.trial is not None else next(f["trial"] for f in self.finalists if f["chosen"])
 
 
 def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None,
                 executor: Any = None) -> FinalRound:
-    """Retrain the top ``final_candidates`` trials and the baselines; choose on validation.
+    """Retrain the top ``final_candidates`` trials the agent found, its seeds and the baselines;
+    choose on validation.
 
     A search score is one short training scored on a small validation split, so its winner is
     partly luck (the winner's curse). Retraining a few and choosing on validation again costs
@@ -108,27 +109,34 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     stage = final_stage(state)
     final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
 
-    def row(name: Any, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
-        return {"trial": name, "origin": "searched" if isinstance(name, int) else "hand-designed",
+    def row(name: Any, origin: str, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
+        return {"trial": name, "origin": origin,
                 "key": rec.circuit_key, "search_score": search_score, "chosen": False,
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
-    top = ranked_trials[: cfg.final_candidates]
+    top = [t for t in ranked_trials if seed_spec(t) is None][: cfg.final_candidates]
     bases = [build_ansatz(spec, state.space) for spec in BASELINE_ANSATZE]
+    competing = {b.key for b in bases if cfg.final_includes_baselines and state.space.contains(b)}
+    # the agent's seeds (known designs it started from) compete under their own name, once
+    seeds = [t for t in ranked_trials if seed_spec(t) is not None and t.user_attrs["key"] not in competing]
     if console is not None:
-        console.print(f"retraining the top {len(top)} circuits and {len(bases)} hand-designed ansätze with the full "
-                      "training budget, choosing by validation, scoring on qsim ...")
+        console.print(f"retraining the top {len(top)} circuits, {len(seeds)} seed circuit(s) and {len(bases)} "
+                      "hand-designed ansätze with the full training budget, choosing by validation, scoring on qsim ...")
     # one batch: on N workers the round takes about 1/N of the time
-    records = (executor or LocalExecutor()).evaluate(stage, [_dag(t) for t in top] + bases, final_cfg)
+    records = (executor or LocalExecutor()).evaluate(stage, [_dag(t) for t in top + seeds] + bases, final_cfg)
     contenders: list[tuple[Any, EvaluationRecord]] = list(zip(top, records))
-    finalists = [row(t.number, float(t.value), rec) for t, rec in contenders]
+    finalists = [row(t.number, "searched", float(t.value), rec) for t, rec in contenders]
+    for t, rec in zip(seeds, records[len(top):]):
+        contenders.append((None, rec))
+        finalists.append(row(f"seed {seed_spec(t)}", "seeded", float(t.value), rec))
     baselines: dict[str, dict[str, float]] = {}
-    for spec, base, rec in zip(BASELINE_ANSATZE, bases, records[len(top):]):
+    for spec, base, rec in zip(BASELINE_ANSATZE, bases, records[len(top) + len(seeds):]):
         baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
-        if cfg.final_includes_baselines and state.space.contains(base):
+        if base.key in competing:
             contenders.append((None, rec))
-            finalists.append(row(f"hand-designed {spec}", float("nan"), rec))
+            searched_as = state.visited.scores.get(base.key, float("nan"))  # a seed of the search
+            finalists.append(row(f"hand-designed {spec}", "hand-designed", searched_as, rec))
     pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
     finalists[pick]["chosen"] = True
     trial, record = contenders[pick]
@@ -147,8 +155,11 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     cfg = state.config
     trials = completed_trials(state.study)
     ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
-    best_trial = ranked_trials[0]
-    final_record, finalists, chosen_label, baselines = None, [], None, {}
+    found = [t for t in ranked_trials if seed_spec(t) is None]
+    best_trial = found[0] if found else ranked_trials[0]  # the best circuit the agent found itself
+    winner = ranked_trials[0]
+    final_record, finalists, baselines = None, [], {}
+    chosen_label = None if seed_spec(winner) is None else f"seed {seed_spec(winner)}"
     if cfg.final:
         fr = final_round(state, ranked_trials, console, executor)
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
@@ -156,8 +167,8 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         write_best(state.run_dir, final_record, fr.task)
         write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name)
     else:
-        write_best(state.run_dir, _record_from_trial(best_trial, state), state.task)
-    dag = _dag(best_trial) if final_record is None else final_record.dag
+        write_best(state.run_dir, _record_from_trial(winner, state), state.task)
+    dag = _dag(winner) if final_record is None else final_record.dag
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
     stats = {
@@ -175,6 +186,14 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     if console is not None:
         console.print(summary_table(summary, state))
     return summary
+
+
+def seed_spec(trial: Any) -> str | None:
+    """The known design a seeded trial evaluated (``None`` for a circuit the agent found)."""
+    info = trial.user_attrs.get("agent_info") or {}
+    if info.get("op") != "seed":
+        return None
+    return str(info.get("spec") or f"trial {trial.number}")
 
 
 def _span(trials: list[Any], default: float) -> float:

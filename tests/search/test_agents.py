@@ -113,6 +113,42 @@ def test_evolution_starts_from_its_seed_circuits(tmp_path):
     assert keys(tmp_path / "run")[:2] == [d.key for d in seeds]
 
 
+def test_seeds_compete_in_the_final_round_under_their_own_name(tmp_path):
+    """A seed is a known design, not a find: the final round retrains the top circuits the agent
+    found *besides* the seeds, labels each seed "seed SPEC", and a seed that is also a
+    hand-designed baseline competes once, as that baseline, with its search score."""
+    import random
+
+    from qas.search.outputs import read_finalists
+    from search_spaces import sample_circuit
+
+    space_file = tmp_path / "u3.toml"
+    space_file.write_text('[space]\nnum_qubits = 4\ngates = ["u3", "cu3", "ry", "cnot"]\n'
+                          'min_gates = 4\nmax_gates = 16\nmax_depth = 12\n')
+    space = load_space(str(space_file))
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(sample_circuit(space, random.Random(7)).to_json())
+    cfg = config("evolution", budget=5, space=str(space_file),
+                 agent_options={"seed_circuits": ["u3cu3:2", str(seed_file)], "population": 3},
+                 ).with_overrides(final=True, final_candidates=1, final_train=dict(TINY))
+    summary = search(cfg, tmp_path / "run", progress=False)
+    trials = completed_trials(prepare(cfg, tmp_path / "run").study)
+    by_number = {t.number: t for t in trials}
+    assert [t.user_attrs["agent_info"] for t in trials[:2]] == [
+        {"op": "seed", "spec": "u3cu3:2"}, {"op": "seed", "spec": str(seed_file)}]
+    rows = read_finalists(tmp_path / "run")["finalists"]
+    assert [r["origin"] for r in rows] == ["searched", "seeded", "hand-designed"]
+    searched, seeded, base = rows
+    assert searched["trial"] >= 2 and by_number[searched["trial"]].user_attrs["agent_info"]["op"] != "seed"
+    assert searched["search_score"] == max(t.value for t in trials[2:])
+    assert seeded["trial"] == f"seed {seed_file}" and seeded["key"] == trials[1].user_attrs["key"]
+    assert base["trial"] == "hand-designed u3cu3:2" and base["key"] == trials[0].user_attrs["key"]
+    assert base["search_score"] == trials[0].value
+    assert len({r["key"] for r in rows}) == 3
+    chosen = next(r for r in rows if r["chosen"])
+    assert summary.origin == (f"trial {chosen['trial']}" if chosen["origin"] == "searched" else chosen["trial"])
+
+
 def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
     from qas.errors import QasError
 
