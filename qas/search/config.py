@@ -47,13 +47,13 @@ class SearchConfig:
     dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, Any] = field(default_factory=lambda: dict(SEARCH_TRAIN))
+    train: dict[str, Any] = field(default_factory=dict)  # over SEARCH_TRAIN and the task's own (resolved_train)
     final_train: dict[str, Any] = field(default_factory=lambda: dict(FINAL_TRAIN))
 
     def __post_init__(self) -> None:
         # a partial training table changes only the keys it names: ``final_train = {epochs = 10}``
         # keeps the final training's learning rate, not TrainConfig's search-time default
-        object.__setattr__(self, "train", _training_table("train", self.train, SEARCH_TRAIN))
+        _training_table("train", self.train, {})
         object.__setattr__(self, "final_train", _training_table("final_train", self.final_train, FINAL_TRAIN))
         if self.budget < 1:
             raise QasError("budget must be at least 1")
@@ -69,6 +69,10 @@ class SearchConfig:
         if unknown:
             raise QasError(f"unknown search option(s) {sorted(unknown)}")
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def resolved_train(self, task: Any) -> dict[str, Any]:
+        """Search-time training: ``SEARCH_TRAIN``, then the task's ``search_train``, then ``train``."""
+        return {**SEARCH_TRAIN, **getattr(task, "search_train", {}), **self.train}
 
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""

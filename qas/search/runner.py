@@ -60,7 +60,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     run_dir.mkdir(parents=True, exist_ok=True)
     task = make_task(task_args(config))
     space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
-    config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space))
+    config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space),
+                                   train=config.resolved_train(task))
     cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)

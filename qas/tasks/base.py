@@ -59,6 +59,9 @@ class Task(ABC):
     readout: Readout
     #: a short human description of what ``score`` means
     score_name: str = "score"
+    #: search-time training this task needs other than ``SEARCH_TRAIN`` (a user's ``[search.train]``
+    #: still wins); e.g. a lower learning rate where the default misranks circuits
+    search_train: dict[str, Any] = {}
 
     @abstractmethod
     def config(self) -> dict[str, Any]:

@@ -12,7 +12,8 @@ def test_a_partial_training_table_changes_only_the_keys_it_names(tmp_path):
     config = SearchConfig(**load_config(path))
     assert config.final_train == {**FINAL_TRAIN, "epochs": 10}
     assert config.final_train["lr"] == 0.01  # the final training's rate, not TrainConfig's 0.05
-    assert config.train == {**SEARCH_TRAIN, "lr": 0.1}
+    assert config.train == {"lr": 0.1}  # resolved against the task when the run starts
+    assert config.resolved_train(None) == {**SEARCH_TRAIN, "lr": 0.1}
     # the resolved config written next to the run reads back to the same config
     write_config(config, tmp_path / "config.toml")
     assert read_run_config(tmp_path / "config.toml") == config
@@ -27,3 +28,25 @@ def test_an_unknown_training_key_names_the_file_and_the_valid_keys(tmp_path):
         load_config(path)
     with pytest.raises(QasError, match=r"unknown train key\(s\) \['lr_'\]"):
         SearchConfig(train={"lr_": 0.1})
+
+
+def test_search_training_resolves_defaults_then_the_task_then_the_user():
+    """fashion-10 searches at lr 0.02 (its own default); fashion-2 at SEARCH_TRAIN's; a user's lr wins."""
+    from qas.api import build_task
+
+    ten, two = build_task("fashionmnist", variant="fashion-10"), build_task("fashionmnist", variant="fashion-2")
+    assert SearchConfig().resolved_train(ten) == {**SEARCH_TRAIN, "lr": 0.02}
+    assert SearchConfig().resolved_train(two) == SEARCH_TRAIN
+    assert SearchConfig(train={"lr": 0.05, "epochs": 2}).resolved_train(ten) == {**SEARCH_TRAIN, "lr": 0.05, "epochs": 2}
+
+
+def test_a_run_writes_its_resolved_training_and_resumes_with_it(tmp_path):
+    from qas.search.runner import prepare
+
+    config = SearchConfig(task="state-prep", agent="random", budget=1, train={"steps": 5})
+    state = prepare(config, tmp_path / "run")
+    assert state.config.train == {**SEARCH_TRAIN, "steps": 5}
+    assert read_run_config(tmp_path / "run" / "config.toml").train == state.config.train
+    prepare(config, tmp_path / "run")  # the same config resumes
+    with pytest.raises(QasError, match="different config \\(train differ\\)"):
+        prepare(SearchConfig(task="state-prep", agent="random", budget=1, train={"steps": 6}), tmp_path / "run")
