@@ -23,8 +23,8 @@ Every retrain of a variant goes through its run's result cache, so a circuit the
 already trained (the searched winner and the hand-designed ``u3cu3:2`` with seed 0, under the same
 final config) is not trained twice, and a later final round finds the rows' retrains. To retrain
 with a longer final training without searching or re-running the final round, ``--reuse-run``
-takes the searched winner as the run's own final round chose it (the search cost is the one
-recorded when the run ran):
+takes the searched winner as the run's own final round chose it. The search cost (CPU-hours of
+the search and the final round) is the one the run recorded in its ``finalists.json``:
 
     python experiments/fashion_peers.py --variants fashion-10 --reuse-run --final-epochs 30 \
         --runs experiments/results/runs/fashion_peers_w5 --models searched
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,8 +84,15 @@ def searched_winner(run_dir: Path):
     return CircuitDAG.from_dict(best["circuit"])
 
 
-def recorded_search_cost(path: Path, variant: str, model: str) -> float:
-    """The search CPU-hours the CSV recorded when the run ran (``--reuse-run`` does not search)."""
+def search_cost(run_dir: Path, path: Path, variant: str, model: str) -> float:
+    """CPU-hours of the run's search and final round, as its ``finalists.json`` records them (summed
+    from its records' training and scoring times). Runs from before that record fall back to the
+    figure the CSV recorded when they ran."""
+    from qas.search.outputs import read_finalists
+
+    cost = read_finalists(run_dir).get("cost")
+    if cost:
+        return round(cost["search_cpu_hours"] + cost["final_round_cpu_hours"], 3)
     for r in read_rows(path):
         if (r["variant"], r["model"]) == (variant, model):
             return float(r["search_cpu_h"])
@@ -137,12 +143,10 @@ def main() -> None:
             if args.reuse_run:
                 if not (run_dir / "config.toml").exists():
                     raise SystemExit(f"--reuse-run: no run in {run_dir}")
-                search_cpu_h = recorded_search_cost(out, variant, f"searched ({space.name})")
             else:
-                t0 = time.perf_counter()
                 search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
                                     train_limit=args.train_limit, final_train=final), run_dir, progress=False)
-                search_cpu_h = round((time.perf_counter() - t0) / 3600, 3)
+            search_cpu_h = search_cost(run_dir, out, variant, f"searched ({space.name})")
             searched = searched_winner(run_dir)
         # the run's final round trained its winner and the hand-designed u3cu3:2 with seed 0
         cache = ResultCache(run_dir / "cache.sqlite") if run_dir.exists() else None

@@ -112,7 +112,10 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     # validation is kept (never chosen on test), in finalists.json and in the report's table
     from qas.search.outputs import read_finalists
 
-    rows = read_finalists(run)["finalists"]
+    doc = read_finalists(run)
+    rows = doc["finalists"]
+    # what the run spent, from its records (so a resume or a cache hit keeps it)
+    assert doc["cost"]["evaluations"] == 3 and doc["cost"]["search_cpu_hours"] > 0 and doc["cost"]["final_round_cpu_hours"] > 0
     assert [r["origin"] for r in rows] == ["searched"] * 3 + ["hand-designed"] * 2
     assert [r["trial"] for r in rows][3:] == ["hand-designed u3cu3:2", "hand-designed hea:2"]
     assert sum(r["chosen"] for r in rows) == 1

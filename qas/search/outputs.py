@@ -48,16 +48,20 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
 
 
 def write_finalists(run_dir: Path, finalists: Sequence[dict[str, Any]], train_config: dict[str, Any],
-                    score_name: str) -> None:
-    """The final round's contenders, so tools need not re-rank trials or parse ``report.md``."""
+                    score_name: str, cost: dict[str, Any] | None = None) -> None:
+    """The final round's contenders, so tools need not re-rank trials or parse ``report.md``.
+
+    ``cost``: the run's evaluations and CPU-hours (search, final round), summed from the
+    records' own training and scoring times, so a resumed run or a cache hit keeps the real cost."""
     doc = {"schema": "qas.finalists", "version": 1, "score_name": score_name, "train_config": train_config,
-           "finalists": list(finalists)}
+           "cost": dict(cost or {}), "finalists": list(finalists)}
     _atomic_write(run_dir / "finalists.json", json.dumps(doc, indent=2))
 
 
 def read_finalists(run_dir: str | Path) -> dict[str, Any]:
     """A run's final round (see :func:`write_finalists`): ``finalists`` holds the contenders in the
-    order trained; ``score_name`` and ``train_config`` say how they were scored and trained."""
+    order trained; ``score_name`` and ``train_config`` say how they were scored and trained, ``cost``
+    what the run spent."""
     from qas.errors import QasError
 
     path = Path(run_dir) / "finalists.json"

@@ -84,6 +84,7 @@ class FinalRound:
     trial: Any | None                 # its search trial, or None when a seed or hand-designed ansatz won
     finalists: list[dict[str, Any]]   # one row per contender; the chosen one has "chosen": True
     baselines: dict[str, dict[str, float]]
+    cpu_seconds: float = 0.0          # training + scoring of every retraining, one core each
 
     @property
     def label(self) -> str | None:
@@ -145,7 +146,8 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
 
         lr = logistic_regression_accuracy(stage.task.data)
         baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
-    return FinalRound(stage.task, record, trial, finalists, baselines)
+    cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
+    return FinalRound(stage.task, record, trial, finalists, baselines, cpu)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
@@ -165,7 +167,10 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)
-        write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name)
+        search_cpu = sum(t.user_attrs.get("train_seconds", 0.0) + t.user_attrs.get("score_seconds", 0.0) for t in trials)
+        cost = {"evaluations": len(trials), "search_cpu_hours": round(search_cpu / 3600, 4),
+                "final_round_cpu_hours": round(fr.cpu_seconds / 3600, 4)}
+        write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name, cost)
     else:
         write_best(state.run_dir, _record_from_trial(winner, state), state.task)
     dag = _dag(winner) if final_record is None else final_record.dag
