@@ -61,8 +61,13 @@ def search_stage(state: Any) -> Stage:
 
 def final_stage(state: Any) -> Stage:
     """The final round: the full task, scored on validation and test."""
-    args = task_args(state.config, final=True)
-    return Stage(build_stage_task(args), args, ("val", "test"), state.cache, state.noise, state.config.noise_inputs)
+    return final_stage_for(state.config, state.cache, state.noise)
+
+
+def final_stage_for(config: Any, cache: Any, noise: Any = None) -> Stage:
+    """:func:`final_stage` from a run's config and cache alone (tools that retrain beside a live run)."""
+    args = task_args(config, final=True)
+    return Stage(build_stage_task(args), args, ("val", "test"), cache, noise, config.noise_inputs)
 
 
 class LocalExecutor:
