@@ -4,9 +4,11 @@ Needs no embeddings. The first ``population`` proposals are random; then each st
 ``sample_size`` members, mutates the best, and the oldest member dies. The population is the
 most recent ``population`` observations, so it is rebuilt exactly from the history.
 
-``seed_circuits`` (ansatz specs such as ``"u3cu3:2"`` or circuit files) are proposed first,
-so evolution starts from known designs (a warm start, like Optuna's ``enqueue_trial``); they
-count toward the budget like any other evaluation. Their trials are marked ``{"op": "seed"}``:
+``seed_circuits`` (ansatz specs such as ``"u3cu3:2"`` or circuit files) join the first
+population, so evolution starts from known designs (a warm start, like Optuna's
+``enqueue_trial``); they count toward the budget like any other evaluation. They are proposed
+*last* of that population: aging kills the oldest member first, and a seed proposed first died
+at the first mutation, having had one tournament to win (fashion-10: it was never a parent). Their trials are marked ``{"op": "seed"}``:
 the final round and the report label them "seed SPEC", never as circuits the search found.
 """
 
@@ -50,10 +52,13 @@ class RegularizedEvolution(Agent):
     def propose(self, trial: Any, visited: Visited) -> Proposal:
         self.steps += 1
         rng = self.context.rng("evolution", self.steps)
-        if self.steps <= len(self.seed_circuits):
-            i = self.steps - 1
+        randoms = max(0, self.population_size - len(self.seed_circuits))
+        if self.steps <= randoms:
+            return Proposal(self._random(rng), {"op": "random"})
+        if self.steps <= randoms + len(self.seed_circuits):
+            i = self.steps - randoms - 1
             return Proposal(self.seed_circuits[i], {"op": "seed", "spec": self.seed_specs[i]})
-        if len(self.population) < self.population_size:
+        if len(self.population) < self.population_size:  # revisits and shared studies fill it too
             return Proposal(self._random(rng), {"op": "random"})
         contenders = rng.sample(list(self.population), min(self.sample_size, len(self.population)))
         parent = max(contenders, key=lambda o: o.score)

@@ -97,7 +97,8 @@ def test_reupload_space_searches_the_cells_of_its_embeddings():
 
 
 def test_evolution_starts_from_its_seed_circuits(tmp_path):
-    """Warm start: the seeds are the first trials, then evolution mutates from them."""
+    """Warm start: the seeds join the first population, last, so aging (the oldest dies first)
+    does not remove them before they can win a tournament; then evolution mutates."""
     import random
 
     from search_spaces import sample_circuit
@@ -108,9 +109,14 @@ def test_evolution_starts_from_its_seed_circuits(tmp_path):
     for i, dag in enumerate(seeds):
         files.append(tmp_path / f"seed{i}.json")
         files[-1].write_text(dag.to_json())
-    cfg = config("evolution", budget=5, agent_options={"seed_circuits": [str(f) for f in files]})
+    cfg = config("evolution", budget=5, agent_options={"seed_circuits": [str(f) for f in files], "population": 3})
     search(cfg, tmp_path / "run", progress=False)
-    assert keys(tmp_path / "run")[:2] == [d.key for d in seeds]
+    assert keys(tmp_path / "run")[1:3] == [d.key for d in seeds]  # one random member, then the seeds
+    trials = completed_trials(prepare(cfg, tmp_path / "run").study)
+    assert [t.user_attrs["agent_info"]["op"] for t in trials] == ["random", "seed", "seed", "mutate", "mutate"]
+    # the first mutation's tournament (sample_size 5 >= population 3) sees the whole population
+    first = trials[3].user_attrs["agent_info"]["parent"]
+    assert first == max(trials[:3], key=lambda t: t.value).user_attrs["key"]
 
 
 def test_seeds_compete_in_the_final_round_under_their_own_name(tmp_path):
@@ -134,16 +140,17 @@ def test_seeds_compete_in_the_final_round_under_their_own_name(tmp_path):
     summary = search(cfg, tmp_path / "run", progress=False)
     trials = completed_trials(prepare(cfg, tmp_path / "run").study)
     by_number = {t.number: t for t in trials}
-    assert [t.user_attrs["agent_info"] for t in trials[:2]] == [
+    assert [t.user_attrs["agent_info"] for t in trials[1:3]] == [
         {"op": "seed", "spec": "u3cu3:2"}, {"op": "seed", "spec": str(seed_file)}]
     rows = read_finalists(tmp_path / "run")["finalists"]
     assert [r["origin"] for r in rows] == ["searched", "seeded", "hand-designed"]
     searched, seeded, base = rows
-    assert searched["trial"] >= 2 and by_number[searched["trial"]].user_attrs["agent_info"]["op"] != "seed"
-    assert searched["search_score"] == max(t.value for t in trials[2:])
-    assert seeded["trial"] == f"seed {seed_file}" and seeded["key"] == trials[1].user_attrs["key"]
-    assert base["trial"] == "hand-designed u3cu3:2" and base["key"] == trials[0].user_attrs["key"]
-    assert base["search_score"] == trials[0].value
+    found = [t for t in trials if t.user_attrs["agent_info"]["op"] != "seed"]
+    assert by_number[searched["trial"]] in found
+    assert searched["search_score"] == max(t.value for t in found)
+    assert seeded["trial"] == f"seed {seed_file}" and seeded["key"] == trials[2].user_attrs["key"]
+    assert base["trial"] == "hand-designed u3cu3:2" and base["key"] == trials[1].user_attrs["key"]
+    assert base["search_score"] == trials[1].value
     assert len({r["key"] for r in rows}) == 3
     chosen = next(r for r in rows if r["chosen"])
     assert summary.origin == (f"trial {chosen['trial']}" if chosen["origin"] == "searched" else chosen["trial"])
