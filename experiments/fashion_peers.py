@@ -57,9 +57,9 @@ OUT = Path(__file__).parent / "results" / "fashion_peers.csv"
 SEEDS = (0, 1, 2)
 
 
-def candidates(space, searched) -> dict[str, object]:
+def candidates(space, searched, searched_name: str) -> dict[str, object]:
     one_pass = space.cell_space
-    out = {f"searched ({space.name})": searched}
+    out = {searched_name: searched}
     if space.reuploads > 1:
         out[f"u3cu3:2 x{space.reuploads} ({space.name})"] = build_ansatz("u3cu3:2", space)
     if space.encoding is not None and space.encoding.weighted:  # the same without trainable input scaling
@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)),
                     help="retrain seeds; one process per seed fills the run's cache in parallel, and a later run "
                          "with every seed then reads them back")
+    ap.add_argument("--tag", default="", help="appended to the searched row's name, to keep rows of several runs apart")
     ap.add_argument("--reuse-run", action="store_true",
                     help="do not search or resume: retrain the searched winner the existing run's final round chose")
     args = ap.parse_args()
@@ -139,18 +140,19 @@ def main() -> None:
         space = load_space(task.default_space)
         run_dir = Path(args.runs) / variant
         searched, search_cpu_h = None, 0.0
-        if selected(f"searched ({space.name})", models):
+        searched_name = f"searched ({space.name})" + (f", {args.tag}" if args.tag else "")
+        if selected(searched_name, models):
             if args.reuse_run:
                 if not (run_dir / "config.toml").exists():
                     raise SystemExit(f"--reuse-run: no run in {run_dir}")
             else:
                 search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
                                     train_limit=args.train_limit, final_train=final), run_dir, progress=False)
-            search_cpu_h = search_cost(run_dir, out, variant, f"searched ({space.name})")
+            search_cpu_h = search_cost(run_dir, out, variant, searched_name)
             searched = searched_winner(run_dir)
         # the run's final round trained its winner and the hand-designed u3cu3:2 with seed 0
         cache = ResultCache(run_dir / "cache.sqlite") if run_dir.exists() else None
-        for name, dag in candidates(space, searched).items():
+        for name, dag in candidates(space, searched, searched_name).items():
             if dag is None or not selected(name, models):
                 continue
             is_searched = name.startswith("searched")
