@@ -8,8 +8,9 @@ most recent ``population`` observations, so it is rebuilt exactly from the histo
 population, so evolution starts from known designs (a warm start, like Optuna's
 ``enqueue_trial``); they count toward the budget like any other evaluation. They are proposed
 *last* of that population: aging kills the oldest member first, and a seed proposed first died
-at the first mutation, having had one tournament to win (fashion-10: it was never a parent). Their trials are marked ``{"op": "seed"}``:
-the final round and the report label them "seed SPEC", never as circuits the search found.
+at the first mutation, having had one tournament to win (fashion-10: it was never a parent).
+Their trials are marked ``{"op": "seed"}``: the final round and the report label them
+"seed SPEC", never as circuits the search found.
 """
 
 from __future__ import annotations
