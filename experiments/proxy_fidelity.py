@@ -20,8 +20,6 @@ for each proxy the Kendall tau between its ranking and the final training's. Row
 from __future__ import annotations
 
 import argparse
-import itertools
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,31 +39,25 @@ def parse_proxy(text: str) -> dict[str, Any]:
     return out
 
 
-def kendall_tau(a: list[float], b: list[float]) -> float:
-    """Kendall's tau-a between two score lists (pairs tied in either count as neither)."""
-    pairs = list(itertools.combinations(range(len(a)), 2))
-    s = sum((a[i] - a[j]) * (b[i] - b[j]) > 0 for i, j in pairs) - sum((a[i] - a[j]) * (b[i] - b[j]) < 0 for i, j in pairs)
-    return s / len(pairs) if pairs else float("nan")
-
-
 def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple[float, float, bool]:
     """One search-time evaluation of ``circuit`` under ``proxy``, as the run's search would do it."""
     from qas.cache import ResultCache
     from qas.circuit import CircuitDAG
     from qas.evaluation import evaluate
     from qas.search.config import SEARCH_TRAIN, read_run_config
-    from qas.search.executors import make_task, task_args
+    from qas.search.executors import build_stage_task, task_args
     from qas.trainer import TrainConfig
 
     config = read_run_config(Path(run_dir) / "config.toml")
-    task = make_task(task_args(config))
+    task = build_stage_task(task_args(config))  # built (and its data loaded) once per process
     cfg = TrainConfig.from_dict({**SEARCH_TRAIN, **proxy, "seed": config.seed})
-    t0 = time.perf_counter()
     rec = evaluate(CircuitDAG.from_dict(circuit), task, cfg, cache=ResultCache(CACHE))
-    return rec.score, time.perf_counter() - t0, rec.cached
+    return rec.score, rec.train_seconds + rec.score_seconds, rec.cached  # a cache hit keeps its first cost
 
 
 def main() -> None:
+    from scipy.stats import kendalltau
+
     from qas.search.outputs import read_finalists
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -91,7 +83,7 @@ def main() -> None:
     print(f"{'proxy':<24}{'Kendall tau vs final':>22}   proxy val per contender (final val)")
     for p in args.proxies:
         mine = [t for t in table if t["proxy"] == p]
-        tau = kendall_tau([t["proxy_val"] for t in mine], [t["final_val"] for t in mine])
+        tau = kendalltau([t["proxy_val"] for t in mine], [t["final_val"] for t in mine]).statistic
         detail = ", ".join(f"{t['contender']}: {t['proxy_val']:.3f} ({t['final_val']:.3f})" for t in mine)
         print(f"{p:<24}{tau:>22.2f}   {detail}")
 

@@ -23,22 +23,17 @@ from typing import Any
 
 
 def circuit_of(run: Path, config: Any, spec: str) -> Any:
-    import optuna
-
     from qas.circuit import CircuitDAG
     from qas.circuit_files import read_circuit
-    from qas.search.run import seed_spec
-    from qas.search.runner import completed_trials
-    from qas.search.storage import default_storage_url
+    from qas.search.run import found_trials
+    from qas.search.runner import completed_trials, open_study
     from search_spaces import load_space
 
     if spec == "top" or spec.startswith("trial:"):
-        # read the study without prepare(): that would fail the trials a live search is training
-        study_name = config.study or f"qas-{run.resolve().name}"
-        study = optuna.load_study(study_name=study_name, storage=config.storage or default_storage_url(run))
-        trials = completed_trials(study)
+        # open_study, not prepare(): that would fail the trials a live search is training
+        trials = completed_trials(open_study(config, run))
         if spec == "top":
-            trial = max((t for t in trials if seed_spec(t) is None), key=lambda t: (t.value, -t.number))
+            trial = found_trials(trials)[0]
         else:
             trial = next(t for t in trials if t.number == int(spec.split(":", 1)[1]))
         return CircuitDAG.from_json(trial.user_attrs["circuit"])

@@ -116,7 +116,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
-    top = [t for t in ranked_trials if seed_spec(t) is None][: cfg.final_candidates]
+    top = found_trials(ranked_trials)[: cfg.final_candidates]
     bases = [build_ansatz(spec, state.space) for spec in BASELINE_ANSATZE]
     competing = {b.key for b in bases if cfg.final_includes_baselines and state.space.contains(b)}
     # the agent's seeds (known designs it started from) compete under their own name, once
@@ -157,17 +157,24 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     cfg = state.config
     trials = completed_trials(state.study)
     ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
-    found = [t for t in ranked_trials if seed_spec(t) is None]
+    found = found_trials(ranked_trials)
     best_trial = found[0] if found else ranked_trials[0]  # the best circuit the agent found itself
     winner = ranked_trials[0]
     final_record, finalists, baselines = None, [], {}
     chosen_label = None if seed_spec(winner) is None else f"seed {seed_spec(winner)}"
+    stats = {
+        "evaluated": len(trials),
+        "wall_seconds": _span(trials, wall_seconds),
+        "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
+        "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
+        "cache_hits": state.cache_hits,
+    }
     if cfg.final:
         fr = final_round(state, ranked_trials, console, executor)
         final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)
-        search_cpu = sum(t.user_attrs.get("train_seconds", 0.0) + t.user_attrs.get("score_seconds", 0.0) for t in trials)
+        search_cpu = stats["train_seconds"] + stats["score_seconds"]
         cost = {"evaluations": len(trials), "search_cpu_hours": round(search_cpu / 3600, 4),
                 "final_round_cpu_hours": round(fr.cpu_seconds / 3600, 4)}
         write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name, cost)
@@ -176,13 +183,6 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     dag = _dag(winner) if final_record is None else final_record.dag
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
-    stats = {
-        "evaluated": len(trials),
-        "wall_seconds": _span(trials, wall_seconds),
-        "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
-        "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
-        "cache_hits": state.cache_hits,
-    }
     write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
                  baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists,
                  chosen=chosen_label, chosen_dag=dag)
@@ -199,6 +199,11 @@ def seed_spec(trial: Any) -> str | None:
     if info.get("op") != "seed":
         return None
     return str(info.get("spec") or f"trial {trial.number}")
+
+
+def found_trials(trials: list[Any]) -> list[Any]:
+    """The trials whose circuits the agent found (its seeds left out), best first."""
+    return sorted((t for t in trials if seed_spec(t) is None), key=lambda t: (-t.value, t.number))
 
 
 def _span(trials: list[Any], default: float) -> float:

@@ -85,7 +85,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     url = config.storage or default_storage_url(run_dir)
     storage = get_storage(url, heartbeat=config.storage is not None)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study_name = config.study or f"qas-{run_dir.resolve().name}"
+    study_name = study_name_of(config, run_dir)
     study = retry_on_race(lambda: optuna.create_study(
         study_name=study_name,
         storage=storage,
@@ -105,6 +105,21 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     _fail_stale_trials(state)
     _restore(state)
     return state
+
+
+def study_name_of(config: SearchConfig, run_dir: Path) -> str:
+    """The run's Optuna study: ``--study``, else one named after the run directory."""
+    return config.study or f"qas-{Path(run_dir).resolve().name}"
+
+
+def open_study(config: SearchConfig, run_dir: Path) -> Any:
+    """A run's study, read as it stands: unlike :func:`prepare`, it fails no running trial, so
+    tools may read a live run."""
+    import optuna
+
+    from qas.search.storage import default_storage_url
+
+    return optuna.load_study(study_name=study_name_of(config, run_dir), storage=config.storage or default_storage_url(Path(run_dir)))
 
 
 def _check_space(study: Any, space: Any, run_dir: Path) -> None:
