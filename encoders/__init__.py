@@ -21,6 +21,7 @@ _EXPORTS = {
     "InnerProductDecoder": "encoders.decoders",
     "NodeStateDecoder": "encoders.decoders",
     "OpDecoder": "encoders.decoders",
+    "PoolIndex": "encoders.pool_index",
     "PretrainConfig": "encoders.pretrain",
     "PretrainReport": "encoders.pretrain",
     "QubitDecoder": "encoders.decoders",

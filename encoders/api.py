@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 
 from encoders.store import EmbeddingStore, load_embeddings
 
@@ -24,7 +24,7 @@ def embed_circuit(
 ) -> np.ndarray:
     """The latent vector (float32, ``[latent]``) of a circuit under an embedding file.
 
-    ``circuit`` is a ``CircuitDAG`` or anything :func:`qas.circuit_files.read_circuit`
+    ``circuit`` is a ``CircuitDAG`` or anything :func:`search_spaces.circuit_files.read_circuit`
     reads (a circuit JSON file, a run directory, a Cirq JSON file). ``embeddings`` is a
     file, a loaded store, or ``None`` for the shipped pretrained file of ``space``.
     """
@@ -39,7 +39,7 @@ def embed_circuit(
     else:
         store = EmbeddingStore.load(embeddings, space=space, cache_dir=cache_dir, progress=True)
     if not isinstance(circuit, CircuitDAG):
-        from qas.circuit_files import read_circuit
+        from search_spaces.circuit_files import read_circuit
 
         circuit = read_circuit(circuit, store.space)
     return store.embed(_as_cell(circuit, store.space))

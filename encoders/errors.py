@@ -1,9 +1,9 @@
-"""Errors raised by the encoders package (all are :class:`qas.errors.QasError`, so the CLI
+"""Errors raised by the encoders package (all are :class:`qas.core.errors.QasError`, so the CLI
 prints their message and exits 2 instead of showing a traceback)."""
 
 from __future__ import annotations
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 
 class EmbeddingError(QasError, ValueError):

@@ -13,7 +13,7 @@ Node features (``x``, float32, one row per node), in this order:
       controlled gate marks its control and its target; a one-qubit gate marks its qubit as
       target; a symmetric gate (CZ, SWAP, RZZ) marks both qubits as target, since they play
       the same part;
-    * a one-hot of the parameter role over ``qas.circuit.ROLES`` (all zero for START/END).
+    * a one-hot of the parameter role over ``qas.core.circuit.ROLES`` (all zero for START/END).
 
 Encoding layers are dropped
     In a space with a data-encoding layer (``qml-4q``, ``qml-10q``) every circuit starts
@@ -39,9 +39,9 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from qas.circuit import ROLES, CircuitDAG, Gate
-from qas.errors import CircuitError
-from qas.gates import GATES
+from qas.core.circuit import ROLES, CircuitDAG, Gate
+from qas.core.errors import CircuitError
+from qas.core.gates import GATES
 from search_spaces.spec import SearchSpace
 
 from encoders.errors import EmbeddingError

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch_geometric.utils import to_dense_batch
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from encoders.featurizer import Featurizer, GraphTable
 from encoders.vgae import CircuitVGAE
 

@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 import torch
 
-from qas.circuit import CircuitDAG
-from qas.errors import QasError
+from qas.core.circuit import CircuitDAG
+from qas.core.errors import QasError
 from search_spaces.spec import SearchSpace
 
 from encoders.featurizer import Featurizer, GraphTable
@@ -172,7 +172,7 @@ def pretrain(
     if compact and pool is not None:
         raise QasError("only a sampled pool can be saved compact (it is re-sampled from its seed on load); drop --pool")
     if console is None:
-        from qas.console import err_console as console
+        from qas.core.console import err_console as console
     old_threads = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -189,7 +189,7 @@ def _get_pool(space: SearchSpace, pool: Any, n: int, pool_seed: int, progress: b
         if n < 20:
             raise QasError(f"a pool of {n} circuits is too small to pretrain on")
         if progress:
-            from qas.console import progress_bar
+            from qas.core.console import progress_bar
 
             with progress_bar(transient=True) as bar:
                 task = bar.add_task(f"sampling {space.name}", total=n)
@@ -263,7 +263,7 @@ def _pretrain(space, pool, n, pool_seed, seed, out, compact, cfg, progress, cons
     if progress:
         from rich.progress import TextColumn
 
-        from qas.console import progress_bar
+        from qas.core.console import progress_bar
 
         bar = progress_bar(TextColumn("{task.fields[info]}"))
         bar.start()

@@ -38,9 +38,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import QasError, check_version
-from qas.gates import GATES
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import QasError, check_version
+from qas.core.gates import GATES
 from search_spaces.spec import SearchSpace, space_from_dict
 
 from encoders.errors import CheckpointError, EmbeddingError
@@ -61,9 +61,10 @@ def cache_root() -> Path:
 class EmbeddingStore:
     """A trained model with its space, pool and the pool's latent means (one row each).
 
-    ``pool`` and ``latents`` are what the latent-space agents read; :meth:`nearest_unvisited`
-    decodes a latent point to a pool circuit and :meth:`embed` encodes any circuit of the
-    space, in the pool or not.
+    ``pool`` and ``latents`` are what the latent-space agents read, through
+    :class:`~encoders.pool_index.PoolIndex` (:meth:`index`), which decodes a latent point to
+    the nearest unvisited pool circuit; :meth:`embed` encodes any circuit of the space, in the
+    pool or not.
     """
 
     def __init__(
@@ -90,8 +91,6 @@ class EmbeddingStore:
                 f"circuits and a {model.latent}-dimensional latent space"
             )
         self.latents = latents
-        self._sq = np.einsum("ij,ij->i", latents, latents)
-        self._columns = np.ascontiguousarray(latents.T)  # one contiguous row per latent dimension
         self.pool_spec = dict(pool_spec or {"source": "inline"})
         self.pool_spec.setdefault("size", len(self.pool))
         self.meta = dict(meta or {})
@@ -124,12 +123,12 @@ class EmbeddingStore:
             self._positions = {d.key: i for i, d in enumerate(self.pool)}
         return self._positions.get(dag.key)
 
-    def bounds(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """Per-dimension ``(low, high)`` of the pool's latents, widened by ``margin`` times the
-        range on each side: the box that BO and policy agents search."""
-        lo, hi = self.latents.min(0), self.latents.max(0)
-        pad = margin * (hi - lo)
-        return lo - pad, hi + pad
+    def index(self, space: SearchSpace | None = None) -> "PoolIndex":
+        """The pool and its latents as latent agents read them (``space``: the searched space
+        when this store holds its cells)."""
+        from encoders.pool_index import PoolIndex
+
+        return PoolIndex(self.pool, self.latents, space)
 
     # -- encode --------------------------------------------------------------------------------
     @torch.no_grad()
@@ -156,43 +155,6 @@ class EmbeddingStore:
         from encoders.metrics import embed_table
 
         return embed_table(self.model, self.featurizer.featurize_many(self.pool))
-
-    # -- decode --------------------------------------------------------------------------------
-    def _offsets(self, z: Any) -> np.ndarray:
-        """``|x_i - z|^2 - |z|^2`` for every pool row ``x_i`` (same argmin as the distance).
-
-        Summed one latent dimension at a time over contiguous columns: single-threaded numpy,
-        about 0.3 ms for 100k x 16, and no BLAS thread pool whose wake-up can cost a whole
-        scheduler slice on a busy machine."""
-        z = np.asarray(z, dtype=np.float32)
-        if z.shape != (self.dim,):
-            raise EmbeddingError(f"latent point must have shape ({self.dim},), got {z.shape}")
-        cols = self._columns
-        d = cols[0] * (-2.0 * z[0])
-        for k in range(1, len(z)):
-            d += cols[k] * (-2.0 * z[k])
-        d += self._sq
-        return d
-
-    def nearest_unvisited(self, z: Any, visited: np.ndarray | None = None) -> int:
-        """Index of the pool circuit nearest to latent point ``z`` (Euclidean) among those
-        with ``visited[i] == False`` (a boolean mask over the pool; ``None``: all)."""
-        d = self._offsets(z)
-        if visited is not None:
-            if len(visited) != len(self.pool):
-                raise EmbeddingError(f"visited mask has {len(visited)} entries, the pool {len(self.pool)}")
-            np.putmask(d, visited, np.inf)
-        i = int(np.argmin(d))
-        if not np.isfinite(d[i]):
-            raise EmbeddingError("every circuit of the pool has been visited")
-        return i
-
-    def nearest(self, z: Any, k: int = 1) -> np.ndarray:
-        """Indices of the ``k`` pool circuits nearest to ``z``, nearest first."""
-        d = self._offsets(z)
-        k = min(k, len(d))
-        part = np.argpartition(d, k - 1)[:k]
-        return part[np.argsort(d[part])]
 
     # -- save ----------------------------------------------------------------------------------
     def save(self, path: str | Path, *, compact: bool = False) -> Path:
@@ -454,7 +416,7 @@ def _rebuild(
 
     t0 = time.perf_counter()
     if progress:
-        from qas.console import err_console, progress_bar
+        from qas.core.console import err_console, progress_bar
 
         with progress_bar(transient=True) as bar:
             task = bar.add_task(f"rebuilding the {space.name} pool", total=spec["size"])

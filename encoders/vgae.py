@@ -29,8 +29,8 @@ from torch import nn
 from torch_geometric.nn import global_mean_pool
 from torch_geometric.utils import to_dense_batch
 
-from qas.circuit import ROLES
-from qas.gates import GATES
+from qas.core.circuit import ROLES
+from qas.core.gates import GATES
 from encoders.decoders import InnerProductDecoder, NodeStateDecoder, OpDecoder, QubitDecoder
 from encoders.featurizer import END_KIND, Q_CONTROL, Q_NONE, Q_TARGET, START_KIND, node_features
 from encoders.gin_encoder import GINEncoder

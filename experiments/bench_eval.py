@@ -56,10 +56,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from qas.backends.torch_sv import TorchCircuit, readout  # noqa: E402
-from qas.circuit import CircuitDAG  # noqa: E402
-from qas.cirq_io import feature_symbols, param_symbols, to_cirq  # noqa: E402
+from qas.core.circuit import CircuitDAG  # noqa: E402
+from qas.core.cirq_io import feature_symbols, param_symbols, to_cirq  # noqa: E402
 from qas.tasks import make_task  # noqa: E402
-from qas.tasks.base import Batch, Readout  # noqa: E402
+from qas.core.readout import Readout  # noqa: E402
+from qas.tasks.base import Batch  # noqa: E402
 from search_spaces import load_space, sample_circuit  # noqa: E402
 from search_spaces.ansatze import build_ansatz  # noqa: E402
 from results_io import write_rows  # noqa: E402

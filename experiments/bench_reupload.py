@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from bench_eval import RESULTS, init_params, load_module, machine_line, ours, time_call
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from qas.tasks import make_task
 from results_io import write_rows
 from search_spaces import load_space

@@ -1,6 +1,6 @@
 """Benchmark: what a weighted encoding (every angle ``w * x + b``) costs per training step.
 
-A weighted circuit runs as its plain lowering (``qas.feature_weights``) on virtual features
+A weighted circuit runs as its plain lowering (``qas.core.feature_weights``) on virtual features
 that depend on the parameters. One gradient step (batch 32 of fashion-2 features, sum of the
 ``<Z>`` readout, 1 torch thread) is timed for three cases of ``u3cu3:2`` x3 in ``qml-4q-reup-w``:
 
@@ -30,9 +30,9 @@ import torch
 from results_io import write_rows
 
 from qas.backends.torch_sv import TorchCircuit, readout
-from qas.feature_weights import lower
+from qas.core.feature_weights import lower
 from qas.tasks import make_task
-from qas.tasks.base import Readout
+from qas.core.readout import Readout
 from search_spaces import load_space
 from search_spaces.ansatze import build_ansatz
 

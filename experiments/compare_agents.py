@@ -127,53 +127,26 @@ def torch_threads() -> None:
     torch.set_num_threads(1)
 
 
-# --- the agent loop (mirrors qas/search/runner.py) -----------------------------------------
+# --- the library's agents, driven by qas.search.optimize on table lookups -------------------
 def run_agent(method: str, table: Table, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
-              struct: np.ndarray | None = None, gp_queries: int | None = None) -> list[int]:
+              struct: "Struct | None" = None, gp_queries: int | None = None) -> list[int]:
     import optuna
 
-    from qas.errors import QasError
-    from qas.search import AGENTS, Observation, SearchContext, Visited
-    from qas.search.pool_index import PoolIndex
+    from encoders import PoolIndex
+    from qas.search import AGENTS, SearchContext, TableObjective, optimize
 
     torch_threads()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    name, options = method, {}
     index = PoolIndex(table.pool, latents)
-    context = SearchContext(space=table.space, seed=seed, index=index)
-    agent = AGENTS.get(name)(context, **options)
-    study = optuna.create_study(direction="maximize", sampler=agent.sampler())
-    visited = Visited()
-    proj = None
-    if method == "evolution":
+    agent = AGENTS.get(method)(SearchContext(space=table.space, seed=seed, index=index))
+    project = None
+    if method == "evolution":  # mutated children outside the table: their nearest unvisited labelled circuit
         proj = PoolIndex(table.pool, struct.table)
         proj.visited = index.visited  # one visited mask for both
-    budget = queries if not (method == "bo" and gp_queries) else min(queries, gp_queries)
-    chosen: list[int] = []
-    revisits = 0
-    while len(chosen) < budget:
-        trial = study.ask()
-        while True:
-            proposal = agent.propose(trial, visited)
-            dag = proposal.dag
-            if dag in visited:
-                revisits += 1
-                agent.tell(Observation(dag, visited.scores[dag.key], proposal.info, revisit=True))
-                if revisits > 100_000:
-                    raise QasError(f"{method} proposed only visited circuits")
-                continue
-            i = index.position(dag)
-            if i is None:  # evolution's child outside the labelled pool: project it
-                i = proj.nearest_unvisited(struct.featurize([dag])[0])
-                dag = table.pool[i]
-            break
-        score = float(task.objective[i])
-        study.tell(trial, score)
-        visited.add(dag, score)
-        index.mark(dag)
-        agent.tell(Observation(dag, score, proposal.info))
-        chosen.append(int(i))
-    return chosen
+        project = lambda dag: proj.nearest_unvisited(struct.featurize([dag])[0])  # noqa: E731
+    objective = TableObjective(task, table, index, project)
+    optimize(agent, objective, queries if not (method == "bo" and gp_queries) else min(queries, gp_queries))
+    return objective.rows
 
 
 class Struct:

@@ -32,7 +32,7 @@ from pathlib import Path
 from results_io import upsert_rows
 from reupload_probe import mlp_accuracy
 
-from qas.api import build_task
+from qas.tasks import build_task
 from qas.evaluation import evaluate
 from qas.search.config import FINAL_TRAIN
 from qas.trainer import TrainConfig

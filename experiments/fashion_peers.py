@@ -43,7 +43,7 @@ from pathlib import Path
 
 from results_io import read_rows, upsert_rows
 
-from qas.api import build_task
+from qas.tasks import build_task
 from qas.cache import ResultCache
 from qas.evaluation import evaluate
 from qas.search import SearchConfig, search
@@ -76,7 +76,7 @@ def searched_winner(run_dir: Path):
     The run itself may choose a hand-designed ansatz of its space (``best.json`` then holds it),
     but this row is about what the search found: the best ``searched`` row of the run's
     ``finalists.json`` (first in training order on a tie, as the final round breaks ties)."""
-    from qas.circuit import CircuitDAG
+    from qas.core.circuit import CircuitDAG
     from qas.search.outputs import read_finalists
 
     searched = [r for r in read_finalists(run_dir)["finalists"] if r["origin"] == "searched"]

@@ -53,7 +53,7 @@ def load_labels(path: Path, task: str) -> dict[str, float]:
 
 def score_circuits(dags, task_name: str, num_qubits: int, steps: int, lr: float, labels: dict[str, float]) -> np.ndarray:
     from qas.cache import ResultCache
-    from qas.console import progress_bar
+    from qas.core.console import progress_bar
     from qas.evaluation import evaluate
     from qas.tasks import make_task
     from qas.trainer import TrainConfig

@@ -42,7 +42,7 @@ def parse_proxy(text: str) -> dict[str, Any]:
 def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple[float, float, bool]:
     """One search-time evaluation of ``circuit`` under ``proxy``, as the run's search would do it."""
     from qas.cache import ResultCache
-    from qas.circuit import CircuitDAG
+    from qas.core.circuit import CircuitDAG
     from qas.evaluation import evaluate
     from qas.search.config import SEARCH_TRAIN, read_run_config
     from qas.search.executors import build_stage_task, task_args

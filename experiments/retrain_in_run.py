@@ -23,8 +23,8 @@ from typing import Any
 
 
 def circuit_of(run: Path, config: Any, spec: str) -> Any:
-    from qas.circuit import CircuitDAG
-    from qas.circuit_files import read_circuit
+    from qas.core.circuit import CircuitDAG
+    from search_spaces.circuit_files import read_circuit
     from qas.search.run import found_trials
     from qas.search.runner import completed_trials, open_study
     from search_spaces import load_space

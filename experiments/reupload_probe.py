@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from results_io import write_rows
 
-from qas.api import build_task
-from qas.circuit import CircuitDAG, Gate
+from qas.tasks import build_task
+from qas.core.circuit import CircuitDAG, Gate
 from qas.evaluation import evaluate
 from qas.search.config import FINAL_TRAIN
 from qas.tasks.baselines import logistic_regression_accuracy

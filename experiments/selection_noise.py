@@ -18,8 +18,8 @@ import numpy as np
 from results_io import write_rows
 from scipy.stats import spearmanr
 
-from qas.api import build_task
-from qas.circuit import CircuitDAG
+from qas.tasks import build_task
+from qas.core.circuit import CircuitDAG
 from qas.evaluation import score
 from qas.search.config import load_config
 from qas.search.runner import completed_trials, prepare

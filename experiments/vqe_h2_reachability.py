@@ -7,7 +7,7 @@ the tabular benchmark (50 Adam steps, lr 0.1) over 5 seeds.
     python experiments/vqe_h2_reachability.py
 """
 
-from qas.circuit import CircuitDAG, Gate
+from qas.core.circuit import CircuitDAG, Gate
 from qas.evaluation import evaluate
 from qas.tasks import make_task
 from qas.trainer import TrainConfig

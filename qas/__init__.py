@@ -4,9 +4,9 @@ The light core (circuits, gates, I/O) imports eagerly; heavier pieces (torch bac
 agents, the CLI) are imported where they are used.
 """
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import CircuitError, CircuitFormatError, QasError, SpaceError, UnknownNameError
-from qas.gates import GATES, GateKind, gate_kind
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import CircuitError, CircuitFormatError, QasError, SpaceError, UnknownNameError
+from qas.core.gates import GATES, GateKind, gate_kind
 
 __version__ = "0.1.0"
 

@@ -11,23 +11,6 @@ from rich.table import Table
 from qas.records import EvaluationRecord
 
 
-def build_task(task: str, *, variant: str | None = None, data_dir: str | Path | None = None,
-               train_limit: int | None = None, **options: Any) -> Any:
-    from qas.tasks import TASKS, make_task
-
-    if getattr(TASKS.get(task), "uses_data", False):
-        options.update(data_dir=None if data_dir is None else str(data_dir), train_limit=train_limit)
-    elif data_dir is not None:
-        from qas.errors import QasError
-
-        raise QasError(f"task {task!r} has no dataset: --data-dir does not apply")
-    return make_task(task, variant=variant, **options)
-
-
-def default_space_for(task: Any) -> str | None:
-    return getattr(task, "default_space", None)
-
-
 def evaluate_circuit(
     *,
     task: str,
@@ -46,28 +29,24 @@ def evaluate_circuit(
     """Train and score one circuit; print a table of its qsim metrics when given a console.
     ``task_options`` go to the task (e.g. ``logit_scale``), as ``[search.task_options]`` does."""
     from qas.cache import ResultCache
-    from qas.circuit_files import read_circuit
+    from search_spaces.circuit_files import read_circuit
     from qas.evaluation import evaluate
+    from qas.tasks import build_task
     from qas.trainer import TrainConfig
     from search_spaces import load_space
 
     the_task = build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit, **(task_options or {}))
-    space_name = space or default_space_for(the_task)
+    space_name = space or the_task.default_space
     the_space = load_space(space_name) if space_name else None
     dag = read_circuit(circuit, the_space)
     config = TrainConfig.from_dict(train or {})
     store = ResultCache(cache) if cache else None
     record = evaluate(dag, the_task, config, splits=tuple(splits), cache=store)
     if console is not None:
-        console.print(metrics_table(record, title=f"{task} {getattr(the_task, 'variant', '')}".strip()))
-        if baseline and hasattr(the_task, "data"):
-            from qas.tasks.baselines import logistic_regression_accuracy
-
-            lr = logistic_regression_accuracy(the_task.data)
-            console.print(
-                f"baseline: logistic regression on the same {the_task.num_features} features: "
-                f"val {lr['val_acc']:.1%}, test {lr['test_acc']:.1%}"
-            )
+        console.print(metrics_table(record, title=f"{task} {the_task.variant or ''}".strip()))
+        for label, b in (the_task.classical_baselines() if baseline else {}).items():
+            console.print(f"baseline: {label} on the same {the_task.num_features} features: "
+                          f"val {b['val_score']:.1%}, test {b['test_score']:.1%}")
     return record
 
 
@@ -86,7 +65,7 @@ def metrics_table(record: EvaluationRecord, *, title: str = "") -> Table:
 
 
 def _best_file(run: str | Path) -> Path:
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     path = Path(run)
     if path.is_dir():
@@ -102,8 +81,8 @@ def load_best(run: str | Path) -> tuple[Any, Any]:
 
     import numpy as np
 
-    from qas.circuit import CircuitDAG
-    from qas.errors import CircuitFormatError
+    from qas.core.circuit import CircuitDAG
+    from qas.core.errors import CircuitFormatError
 
     path = _best_file(run)
     try:
@@ -116,8 +95,8 @@ def load_best(run: str | Path) -> tuple[Any, Any]:
 def export_run(run: str | Path, fmt: str) -> str:
     import cirq
 
-    from qas.cirq_io import to_cirq
-    from qas.errors import QasError
+    from qas.core.cirq_io import to_cirq
+    from qas.core.errors import QasError
     from qas.search.outputs import best_qasm
 
     dag, params = load_best(run)

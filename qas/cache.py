@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 from qas.records import EvaluationRecord
 
 

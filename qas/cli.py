@@ -1,6 +1,6 @@
 """The ``qas`` command line: a thin layer that parses arguments and calls the library.
 
-Every user error is a :class:`qas.errors.QasError`; :func:`main` prints its message and
+Every user error is a :class:`qas.core.errors.QasError`; :func:`main` prints its message and
 exits with status 2, the same status click uses for bad options.
 """
 
@@ -12,8 +12,8 @@ from typing import Optional
 
 import typer
 
-from qas.console import err_console, out_console, progress_bar
-from qas.errors import QasError
+from qas.core.console import err_console, out_console, progress_bar
+from qas.core.errors import QasError
 
 app = typer.Typer(
     name="qas",

@@ -16,7 +16,7 @@ import numpy as np
 
 from qas.backends.simulators import Simulator, get_simulator
 from qas.cache import ResultCache, cache_key
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 from qas.tasks.base import Batch, Split, Task
 from qas.trainer import TrainConfig, check_compatible, train

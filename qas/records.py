@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 
 RECORD_VERSION = 1
 

@@ -18,9 +18,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
-from qas.errors import CircuitError, QasError
-from qas.feature_weights import initial_weights
+from qas.core.circuit import CircuitDAG
+from qas.core.errors import CircuitError, QasError
+from qas.core.feature_weights import initial_weights
 from qas.tasks.base import Task
 
 
@@ -73,7 +73,7 @@ def check_compatible(dag: CircuitDAG, task: Task) -> None:
     """Clear errors for a circuit that cannot run on a task."""
     if dag.num_qubits != task.num_qubits:
         raise CircuitError(
-            f"the circuit has {dag.num_qubits} qubits but task {task.name} ({getattr(task, 'variant', '')}) "
+            f"the circuit has {dag.num_qubits} qubits but task {task.title} "
             f"needs {task.num_qubits}"
         )
     if dag.num_features > task.num_features:

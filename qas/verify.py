@@ -16,7 +16,7 @@ import numpy as np
 def verify_run(run: str | Path, *, limit: int | None = None) -> dict[str, Any]:
     import cirq
 
-    from qas.api import build_task
+    from qas.tasks import build_task
     from qas.backends.simulators import readout_of_states
     from qas.search.config import read_run_config
 

@@ -4,7 +4,8 @@ from search_spaces.builtin import SPACES
 from search_spaces.mutation import MUTATIONS, mutate
 from search_spaces.pool import iter_pool, read_pool, write_pool
 from search_spaces.sampler import random_gate, sample_circuit, sample_pool
-from search_spaces.spec import AngleEncoding, SearchSpace, load_space, space_from_dict
+from search_spaces.resolve import load_space
+from search_spaces.spec import AngleEncoding, SearchSpace, space_from_dict
 
 __all__ = [
     "AngleEncoding",

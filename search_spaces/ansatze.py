@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import QasError
-from qas.registry import Registry
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import QasError
+from qas.core.registry import Registry
 from search_spaces.spec import SearchSpace
 
 ANSATZE: Registry[Callable[[int, int], list[Gate]]] = Registry("ansatz")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from qas.registry import Registry
+from qas.core.registry import Registry
 from search_spaces.spec import AngleEncoding, SearchSpace
 
 SPACES: Registry[Callable[[], SearchSpace]] = Registry("search space")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 from typing import Callable, Sequence
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import SpaceError
-from qas.gates import GATES
-from qas.registry import Registry
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import SpaceError
+from qas.core.gates import GATES
+from qas.core.registry import Registry
 from search_spaces.sampler import random_gate
 from search_spaces.spec import SearchSpace
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from qas.circuit import CircuitDAG
-from qas.errors import CircuitFormatError
+from qas.core.circuit import CircuitDAG
+from qas.core.errors import CircuitFormatError
 
 
 def write_pool(path: str | Path, circuits: Iterable[CircuitDAG]) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from typing import Callable, Iterator
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import SpaceError
-from qas.gates import GATES
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import SpaceError
+from qas.core.gates import GATES
 from search_spaces.spec import SearchSpace
 
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any, Iterable
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import CircuitError, SpaceError, UnknownNameError
-from qas.gates import GATES
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import CircuitError, SpaceError, UnknownNameError
+from qas.core.gates import GATES
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class AngleEncoding:
 
     num_features: int
     rotations: tuple[str, ...] = ("RY", "RZ", "RX", "RY")
-    weighted: bool = False  # trainable input scaling: each angle is w * x + b (see qas.circuit)
+    weighted: bool = False  # trainable input scaling: each angle is w * x + b (see qas.core.circuit)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rotations", tuple(GATES.get(r).name for r in self.rotations))
@@ -283,19 +282,3 @@ def space_from_dict(d: dict[str, Any], *, name: str = "custom") -> SearchSpace:
         if isinstance(exc, SpaceError):
             raise
         raise SpaceError(f"bad space spec: {exc}") from None
-
-
-def load_space(name_or_path: str | Path) -> SearchSpace:
-    """A built-in space by name, or a user space from a TOML file."""
-    from search_spaces.builtin import SPACES
-
-    text = str(name_or_path)
-    if text in SPACES:
-        return SPACES.get(text)()
-    path = Path(text)
-    if path.suffix.lower() == ".toml" or path.exists():
-        from qas.tomlfile import read_toml
-
-        return space_from_dict(read_toml(path, "space", SpaceError), name=path.stem)
-    SPACES.get(text)  # raises UnknownNameError listing the built-in spaces
-    raise AssertionError("unreachable")

@@ -7,7 +7,7 @@ import qsimcirq
 from hypothesis import given
 
 from qas import CircuitDAG, CircuitError, Gate
-from qas.cirq_io import from_cirq, resolver, to_cirq, to_qasm
+from qas.core.cirq_io import from_cirq, resolver, to_cirq, to_qasm
 from search_spaces import SPACES, load_space, sample_circuit
 from tests.strategies import circuits
 

@@ -8,7 +8,7 @@ import sys
 import cirq
 
 from qas import CircuitDAG
-from qas.cirq_io import to_cirq
+from qas.core.cirq_io import to_cirq
 
 
 def qas(*args: str) -> subprocess.CompletedProcess:

@@ -11,10 +11,10 @@ import torch
 from qas import CircuitDAG, CircuitError, Gate
 from qas.backends.simulators import get_simulator
 from qas.backends.torch_sv import TorchCircuit, readout
-from qas.errors import CircuitFormatError
-from qas.cirq_io import from_cirq, to_cirq
-from qas.feature_weights import initial_weights, lower
-from qas.tasks.base import Readout
+from qas.core.errors import CircuitFormatError
+from qas.core.cirq_io import from_cirq, to_cirq
+from qas.core.feature_weights import initial_weights, lower
+from qas.core.readout import Readout
 from search_spaces import load_space, space_from_dict
 from search_spaces.ansatze import ANSATZE, build_ansatz
 from search_spaces.spec import SpaceError

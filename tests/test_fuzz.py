@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qas import CircuitDAG, Gate
-from qas.circuit_files import read_circuit
-from qas.errors import QasError
+from search_spaces.circuit_files import read_circuit
+from qas.core.errors import QasError
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2000"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

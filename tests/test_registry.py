@@ -1,7 +1,7 @@
 import pytest
 
-from qas.errors import UnknownNameError
-from qas.registry import Registry
+from qas.core.errors import UnknownNameError
+from qas.core.registry import Registry
 
 
 def test_names_normalise_case_dash_and_underscore():
@@ -31,7 +31,7 @@ def test_unknown_name_lists_choices():
 def test_a_name_that_is_not_a_string_is_a_clear_error():
     """Found by the fuzz test: ``gates = [[0, 1]]`` in a space file reached ``str.strip``."""
     from qas import GATES
-    from qas.errors import UnknownNameError
+    from qas.core.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError, match="must be a string"):
         GATES.get([0, 1])

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from qas.errors import QasError
-from qas.registry import Registry
+from qas.core.errors import QasError
+from qas.core.registry import Registry
 
 CHANNELS: Registry[tuple[str, Callable[[float], Any]]] = Registry("noise channel")
 

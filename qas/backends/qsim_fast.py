@@ -81,7 +81,7 @@ import sympy
 from qsimcirq import qsim
 from qsimcirq import QSimOptions, QSimSimulator
 
-from qas.errors import CircuitError
+from qas.core.errors import CircuitError
 
 __all__ = [
     "QsimBatchExpectation",
@@ -102,7 +102,7 @@ _STATE_BUFFER_AMPLITUDES = 2**22
 class UnsupportedGateError(CircuitError, NotImplementedError):
     """Raised at construction when an operation cannot be handled by the fast path.
 
-    A :class:`~qas.errors.CircuitError` (so the CLI reports it cleanly) and a
+    A :class:`~qas.core.errors.CircuitError` (so the CLI reports it cleanly) and a
     ``NotImplementedError`` (it is a backend limitation, not a broken circuit).
     """
 

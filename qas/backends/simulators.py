@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
-from qas.feature_weights import lower_inputs
-from qas.registry import Registry
-from qas.tasks.base import Readout
+from qas.core.circuit import CircuitDAG
+from qas.core.feature_weights import lower_inputs
+from qas.core.registry import Registry
+from qas.core.readout import Readout
 
 
 class Simulator(Protocol):
@@ -77,7 +77,7 @@ class QsimSimulator:
 
     def _program(self, dag: CircuitDAG, spec: Readout) -> Any:
         from qas.backends.qsim_fast import QsimBatchExpectation
-        from qas.cirq_io import feature_symbols, param_symbols, to_cirq
+        from qas.core.cirq_io import feature_symbols, param_symbols, to_cirq
 
         key = (dag, spec)
         if key not in self._programs:
@@ -115,14 +115,14 @@ def readout_of_states(states: np.ndarray, spec: Readout, num_qubits: int) -> np.
         from qas.backends.torch_sv import z_signs
 
         return (np.abs(states) ** 2) @ z_signs(num_qubits).numpy().astype(np.float64)
-    from qas.tasks.base import pauli_matrix
+    from qas.core.readout import pauli_matrix
 
     h = pauli_matrix(spec.hamiltonian, num_qubits)
     return np.einsum("bi,bi->b", states.conj(), states @ h.T).real
 
 
 def _states(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, fn: Any) -> np.ndarray:
-    from qas.cirq_io import to_cirq
+    from qas.core.cirq_io import to_cirq
 
     rows = [None] if features is None else list(features)
     return np.stack([fn(to_cirq(dag, params, None if f is None else f[: dag.num_features]), dag.num_qubits) for f in rows])
@@ -162,8 +162,8 @@ class NoisyQsimSimulator:
         import cirq
         import qsimcirq
 
-        from qas.cirq_io import resolver, to_cirq
-        from qas.errors import QasError
+        from qas.core.cirq_io import resolver, to_cirq
+        from qas.core.errors import QasError
 
         dag, params, features = lower_inputs(dag, params, features)
         if spec.kind == "state":

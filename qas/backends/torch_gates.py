@@ -2,7 +2,7 @@
 
 Each function takes a list of angle tensors (shape ``()`` for shared angles or ``(B,)`` for
 per-input angles) and returns ``(..., d, d)`` complex matrices equal to ``cirq.unitary`` of
-the Cirq gate that :mod:`qas.gates` builds, phase included (a test checks every kind).
+the Cirq gate that :mod:`qas.core.gates` builds, phase included (a test checks every kind).
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ import numpy as np
 import torch
 
 from qas.backends.torch_gates import MATRICES
-from qas.circuit import CircuitDAG
-from qas.gates import GATES
-from qas.tasks.base import Readout
+from qas.core.circuit import CircuitDAG
+from qas.core.gates import GATES
+from qas.core.readout import Readout
 
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
 FULL_UNITARY_MAX_QUBITS = 5
@@ -124,7 +124,7 @@ class TorchCircuit:
 
     def __init__(self, dag: CircuitDAG, *, dtype: torch.dtype = torch.complex64,
                  block_qubits: int | None = None) -> None:
-        from qas.feature_weights import lower
+        from qas.core.feature_weights import lower
 
         self.source = dag
         self._lowered = lower(dag)  # weighted feature gates run as plain ones on virtual features
@@ -627,7 +627,7 @@ def z_signs(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
 
 
 def hamiltonian_matrix(hamiltonian: tuple[tuple[float, str], ...], n: int, dtype: torch.dtype) -> torch.Tensor:
-    from qas.tasks.base import pauli_matrix
+    from qas.core.readout import pauli_matrix
 
     key = (hamiltonian, n, dtype)
     if key not in _HAMILTONIANS:

@@ -3,17 +3,28 @@
 from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa: F401  (register agents)
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 from qas.search.config import SearchConfig, load_config
+from qas.search.optimize import Alone, Candidate, Objective, optimize
 from qas.search.run import SearchSummary, search
+from qas.search.tabular import LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks
 
 __all__ = [
     "AGENTS",
     "Agent",
+    "Alone",
+    "Candidate",
+    "LabelledTable",
+    "LookupTask",
+    "Objective",
     "Observation",
     "Proposal",
     "SearchConfig",
     "SearchContext",
     "SearchSummary",
+    "TableObjective",
     "Visited",
     "load_config",
+    "load_table",
+    "lookup_tasks",
+    "optimize",
     "search",
 ]

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
-from qas.registry import Registry
+from qas.core.circuit import CircuitDAG
+from qas.core.registry import Registry
 from search_spaces.spec import SearchSpace
 
 if TYPE_CHECKING:
     import optuna
 
-    from qas.search.pool_index import PoolIndex
+    from encoders.pool_index import PoolIndex
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Agent(ABC):
 
     def __init__(self, context: SearchContext, **options: Any) -> None:
         if options:
-            from qas.errors import QasError
+            from qas.core.errors import QasError
 
             raise QasError(f"agent {type(self).__name__} got unknown option(s) {sorted(options)}")
         self.context = context

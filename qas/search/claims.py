@@ -13,7 +13,7 @@ import time
 import zlib
 from typing import Iterable
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 
 class ClaimTable:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 #: training used while searching: cheap but ranking-faithful
 SEARCH_TRAIN = {"epochs": 3, "batch_size": 32, "lr": 0.05, "steps": 150, "patience": 1}
@@ -70,9 +70,10 @@ class SearchConfig:
             raise QasError(f"unknown search option(s) {sorted(unknown)}")
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
-    def resolved_train(self, task: Any) -> dict[str, Any]:
-        """Search-time training: ``SEARCH_TRAIN``, then the task's ``search_train``, then ``train``."""
-        return {**SEARCH_TRAIN, **getattr(task, "search_train", {}), **self.train}
+    def resolved_train(self, task: Any = None) -> dict[str, Any]:
+        """Search-time training: ``SEARCH_TRAIN``, then the task's ``search_train`` (a
+        :class:`~qas.tasks.Task`; ``None``: no task), then ``train``."""
+        return {**SEARCH_TRAIN, **(task.search_train if task is not None else {}), **self.train}
 
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
@@ -96,7 +97,7 @@ def _training_table(name: str, table: dict[str, Any], defaults: dict[str, Any]) 
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a search config TOML into override keyword arguments, with clear errors."""
-    from qas.tomlfile import read_toml
+    from qas.core.tomlfile import read_toml
 
     path = Path(path)
     data = read_toml(path, "config")

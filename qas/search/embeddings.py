@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qas.search.pool_index import PoolIndex
+from encoders.pool_index import PoolIndex
 
 # Loading a 100k-circuit store takes seconds; a process that runs several searches (tests,
 # experiments) loads each file once. Keyed by file, size and mtime, so a rewritten file reloads.
@@ -29,7 +29,7 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
     stat = path.stat() if path is not None and path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:
-        index = PoolIndex.from_store(load_embeddings(embeddings, space, progress=True), searched)
+        index = load_embeddings(embeddings, space, progress=True).index(searched)
         if key is None:
             return index
         _LOADED[key] = index

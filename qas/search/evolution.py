@@ -35,8 +35,8 @@ class RegularizedEvolution(Agent):
         self.seed_circuits = [self._seed(spec) for spec in self.seed_specs]
 
     def _seed(self, spec: str) -> Any:
-        from qas.circuit_files import read_circuit
-        from qas.errors import QasError
+        from search_spaces.circuit_files import read_circuit
+        from qas.core.errors import QasError
 
         dag = read_circuit(spec, self.space)
         problems = self.space.problems(dag)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 
 
@@ -43,7 +43,7 @@ def task_args(config: Any, *, final: bool = False) -> tuple:
 
 def make_task(args: tuple) -> Any:
     """Build the task that :func:`task_args` describes."""
-    from qas.api import build_task
+    from qas.tasks import build_task
 
     task, variant, data_dir, train_limit, options = args
     return build_task(task, variant=variant, data_dir=data_dir, train_limit=train_limit, **dict(options))
@@ -99,7 +99,7 @@ class DaskExecutor:
     def __init__(self, *, scheduler: str | None = None, workers: int | None = None, batch_size: int | None = None) -> None:
         from distributed import Client, LocalCluster
 
-        from qas.errors import QasError
+        from qas.core.errors import QasError
 
         if scheduler:
             try:

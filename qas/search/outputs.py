@@ -21,14 +21,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 
 
 def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
     import cirq
 
-    from qas.cirq_io import to_cirq
+    from qas.core.cirq_io import to_cirq
 
     dag = record.dag
     best = {
@@ -62,7 +62,7 @@ def read_finalists(run_dir: str | Path) -> dict[str, Any]:
     """A run's final round (see :func:`write_finalists`): ``finalists`` holds the contenders in the
     order trained; ``score_name`` and ``train_config`` say how they were scored and trained, ``cost``
     what the run spent."""
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     path = Path(run_dir) / "finalists.json"
     if not path.is_file():
@@ -113,7 +113,7 @@ def best_qasm(dag: CircuitDAG, params: np.ndarray) -> str:
     """OpenQASM 2.0 of the trained circuit. QASM 2.0 cannot hold free parameters, so each
     feature gate becomes a comment at its place, between the trained segments (with data
     re-uploading the encoding recurs mid-circuit, so the order matters)."""
-    from qas.cirq_io import to_qasm
+    from qas.core.cirq_io import to_qasm
 
     if not dag.num_features:
         return to_qasm(dag, params)
@@ -196,7 +196,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
                  score_name: str, finalists: Sequence[dict[str, Any]] = (), chosen: str | None = None,
                  chosen_dag: CircuitDAG | None = None) -> str:
     """``chosen`` names a hand-designed winner of the final selection (``None``: a searched one)."""
-    from qas.cirq_io import to_cirq
+    from qas.core.cirq_io import to_cirq
 
     dag = chosen_dag if chosen_dag is not None else CircuitDAG.from_json(best_trial.user_attrs["circuit"])
     if chosen is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 
 

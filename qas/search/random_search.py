@@ -30,7 +30,7 @@ class RandomSearch(Agent):
                 dag = self.context.index.circuit(i)
                 if dag not in visited:
                     return Proposal(dag, {"pool_index": i})
-            from qas.errors import QasError
+            from qas.core.errors import QasError
 
             raise QasError("random search exhausted the pool: the budget is larger than the pool")
         return Proposal(sample_circuit(self.space, self.context.rng("random", self.steps)))

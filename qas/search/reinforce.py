@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 
 

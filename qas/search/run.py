@@ -51,7 +51,7 @@ def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, co
 
 
 def _loop(state: SearchState, executor: Any, console: Console | None, progress: bool) -> None:
-    from qas.console import progress_bar
+    from qas.core.console import progress_bar
 
     done_before = len(state.visited)
     if console is not None and done_before:
@@ -65,12 +65,13 @@ def _loop(state: SearchState, executor: Any, console: Console | None, progress: 
                                completed=done_before, best=fmt(best[0], score_name), rate="")
             started = time.perf_counter()
 
-            def on_trial(record: EvaluationRecord, count: int) -> None:
+            def on_trial(study: Any, trial: Any, record: EvaluationRecord) -> None:
+                count = len(state.visited)
                 best[0] = max(best[0], record.score) if best[0] == best[0] else record.score
                 rate = (count - done_before) / max(time.perf_counter() - started, 1e-9) * 60
                 bar.update(tid, completed=count, best=fmt(best[0], score_name), rate=f"{rate:.1f}/min")
 
-            run_loop(state, on_trial=on_trial, executor=executor)
+            run_loop(state, callbacks=[on_trial], executor=executor)
     else:
         run_loop(state, executor=executor)
 
@@ -102,13 +103,13 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     little and never looks at the test split. The hand-designed ansätze of the space compete
     too (``final_includes_baselines``): the user wants the best circuit we know, labelled.
     """
-    from qas.search.executors import LocalExecutor, final_stage
+    from qas.search.executors import final_stage
+    from qas.search.objectives import TrainingObjective
     from qas.trainer import TrainConfig
     from search_spaces.ansatze import build_ansatz
 
     cfg = state.config
-    stage = final_stage(state)
-    final_cfg = TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed})
+    objective = TrainingObjective(final_stage(state), TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed}), executor)
 
     def row(name: Any, origin: str, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
         return {"trial": name, "origin": origin,
@@ -125,7 +126,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
         console.print(f"retraining the top {len(top)} circuits, {len(seeds)} seed circuit(s) and {len(bases)} "
                       "hand-designed ansätze with the full training budget, choosing by validation, scoring on qsim ...")
     # one batch: on N workers the round takes about 1/N of the time
-    records = (executor or LocalExecutor()).evaluate(stage, [_dag(t) for t in top + seeds] + bases, final_cfg)
+    records = objective([_dag(t) for t in top + seeds] + bases)
     contenders: list[tuple[Any, EvaluationRecord]] = list(zip(top, records))
     finalists = [row(t.number, "searched", float(t.value), rec) for t, rec in contenders]
     for t, rec in zip(seeds, records[len(top):]):
@@ -141,13 +142,9 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
     finalists[pick]["chosen"] = True
     trial, record = contenders[pick]
-    if hasattr(stage.task, "data"):
-        from qas.tasks.baselines import logistic_regression_accuracy
-
-        lr = logistic_regression_accuracy(stage.task.data)
-        baselines["logistic regression"] = {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}
+    baselines.update(objective.stage.task.classical_baselines())
     cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
-    return FinalRound(stage.task, record, trial, finalists, baselines, cpu)
+    return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
@@ -214,7 +211,7 @@ def _span(trials: list[Any], default: float) -> float:
 
 
 def _dag(trial: Any) -> Any:
-    from qas.circuit import CircuitDAG
+    from qas.core.circuit import CircuitDAG
 
     return CircuitDAG.from_json(trial.user_attrs["circuit"])
 

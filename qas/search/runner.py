@@ -1,10 +1,11 @@
-"""The search loop: ask an agent for circuits, evaluate them, record every trial in Optuna.
+"""A search run: its directory, study, task, space and agent, driven by :func:`optimize`.
 
-One loop serves every agent. The budget counts unique evaluated circuits (trials); a
-proposal of a circuit already evaluated is answered from the history and costs nothing.
-Everything needed to resume lives in the study (circuit, score, metrics and the agent's
-``info`` on each trial) and in the result cache, so a run killed at any point continues
-where it stopped, retraining nothing.
+:func:`prepare` opens (or creates) a run: it checks the config against the one the run
+was started with, builds the task, space, embeddings and agent, opens the Optuna study and
+replays its history into the agent. :func:`run_loop` then drives :func:`optimize` with the
+training objective and a :class:`RunCoordinator`. Everything needed to resume lives in the
+study (circuit, score, metrics and the agent's ``info`` on each trial) and in the result
+cache, so a run killed at any point continues where it stopped, retraining nothing.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Iterable, Iterator, Sequence
 
-from qas.circuit import CircuitDAG
-from qas.errors import QasError
+from qas.core.circuit import CircuitDAG
+from qas.core.errors import QasError
 from qas.records import EvaluationRecord
 from qas.search.base import AGENTS, Agent, Observation, SearchContext, Visited
 from qas.search.claims import ClaimTable
 from qas.search.config import SearchConfig, read_run_config, write_config
-
-MAX_REVISITS = 10_000
+from qas.search.optimize import Alone, Callback, optimize
 
 
 @dataclass
@@ -40,8 +40,7 @@ class SearchState:
     space: Any
     cache: Any
     context: SearchContext
-    claims: Any = None
-    worker: str = ""
+    coordinator: Any = None  # a RunCoordinator
     noise: Any = None
     cache_hits: int = 0
 
@@ -59,7 +58,9 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     task = make_task(task_args(config))
-    space = load_space(config.space or getattr(task, "default_space", None) or _physics_space(task))
+    if not (config.space or task.default_space):
+        raise QasError(f"task {task.title} has no default search space; choose one with --space (qas space list)")
+    space = load_space(config.space or task.default_space)
     config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space),
                                    train=config.resolved_train(task))
     cfg_path = run_dir / "config.toml"
@@ -74,8 +75,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
                 f"{run_dir} holds a run with a different config ({', '.join(changed)} differ); "
                 "resume it with the same settings or choose another --out"
             )
-    if task.num_qubits != space.num_qubits:
-        raise QasError(f"task {config.task} needs {task.num_qubits} qubits but space {space.name} has {space.num_qubits}")
+    task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
     index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)
     context = SearchContext(space=space, seed=config.seed, index=index)
@@ -98,10 +98,10 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.backends.noise import NoiseSpec
 
     noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
+    claims = retry_on_race(lambda: ClaimTable(url, study_name))
+    coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
-                        ResultCache(run_dir / "cache.sqlite"), context,
-                        retry_on_race(lambda: ClaimTable(url, study_name)),
-                        f"{socket.gethostname()}-{os.getpid()}", noise)
+                        ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise)
     _fail_stale_trials(state)
     _restore(state)
     return state
@@ -144,10 +144,6 @@ def _default_agent(config: SearchConfig, space: Any) -> str:
     return "reinforce" if config.embeddings or pretrained_path(space.cell_space) is not None else "evolution"
 
 
-def _physics_space(task: Any) -> str:
-    return "paper-8q" if task.num_qubits == 8 else "paper-4q"
-
-
 def _fail_stale_trials(state: SearchState) -> None:
     """Fail trials whose worker died, and release their claims so the circuits are retried.
 
@@ -162,7 +158,7 @@ def _fail_stale_trials(state: SearchState) -> None:
         for t in state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             state.study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
     failed = state.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
-    state.claims.release_trials(t.number for t in failed)
+    state.coordinator.release(t.number for t in failed)
 
 
 def completed_trials(study: Any) -> list[Any]:
@@ -189,116 +185,61 @@ def _restore(state: SearchState) -> None:
     state.agent.restore(history)
 
 
-def _sync(state: SearchState) -> None:
-    """Take in circuits other workers evaluated since we last looked (shared studies only)."""
-    if state.config.storage is None:
-        return
-    for t in completed_trials(state.study):
-        dag = CircuitDAG.from_json(t.user_attrs["circuit"])
-        if dag in state.visited:
-            continue
-        state.visited.add(dag, float(t.value))
-        if state.context.index is not None:
-            state.context.index.mark(dag)
-        state.agent.tell(Observation(dag, float(t.value), {}, revisit=True))
+class RunCoordinator(Alone):
+    """How a run shares its study: claims in the study's database (every run, so a resumed or
+    second worker never retrains a claimed circuit), and, when the storage is shared, the
+    heartbeats of running trials and the circuits other workers evaluated."""
+
+    def __init__(self, claims: ClaimTable, *, worker: str, shared: bool) -> None:
+        self.claims, self.worker, self.shared = claims, worker, shared
+
+    def claim(self, dag: CircuitDAG, trial: int, budget: int) -> str:
+        return self.claims.claim(dag.key, trial=trial, worker=self.worker, budget=budget)
+
+    def release(self, trials: Iterable[int]) -> None:
+        self.claims.release_trials(trials)
+
+    def claimed(self) -> int:
+        return self.claims.count()
+
+    def others(self, study: Any, visited: Visited) -> list[tuple[CircuitDAG, float]]:
+        if not self.shared:
+            return []
+        out = []
+        for t in completed_trials(study):
+            dag = CircuitDAG.from_json(t.user_attrs["circuit"])
+            if dag not in visited:
+                out.append((dag, float(t.value)))
+        return out
+
+    @contextmanager
+    def running(self, trials: Sequence[Any]) -> Iterator[None]:
+        """Keep the trials' heartbeats fresh while they train, so only dead workers' trials go stale."""
+        storage = trials[0].study._storage if trials else None
+        if not self.shared or storage is None or not storage.get_heartbeat_interval():
+            yield
+            return
+        stop = threading.Event()
+
+        def beat() -> None:
+            for t in trials:
+                storage.record_heartbeat(t._trial_id)
+
+        def loop() -> None:
+            while not stop.wait(storage.get_heartbeat_interval() or 30):
+                beat()
+
+        beat()
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
-@contextmanager
-def _heartbeat(state: SearchState, trials: list[Any]):
-    """Keep the trials' heartbeats fresh while they train, so only dead workers' trials go stale."""
-    storage = state.study._storage
-    if state.config.storage is None or not storage.get_heartbeat_interval():
-        yield
-        return
-    stop = threading.Event()
-
-    def beat() -> None:
-        for t in trials:
-            storage.record_heartbeat(t._trial_id)
-
-    def loop() -> None:
-        while not stop.wait(storage.get_heartbeat_interval() or 30):
-            beat()
-
-    beat()
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-@dataclass
-class _Pending:
-    trial: Any
-    proposal: Any
-    revisits: list[str]
-
-
-def _next_candidate(state: SearchState) -> _Pending | None:
-    """Ask a trial and let the agent fill it with a circuit nobody has evaluated or claimed.
-
-    Returns ``None`` when the budget is fully claimed (across all workers).
-    """
-    import optuna
-
-    trial = state.study.ask()
-    try:
-        revisits: list[str] = []
-        while True:
-            proposal = state.agent.propose(trial, state.visited)
-            dag = proposal.dag
-            if dag in state.visited:
-                if dag.key in state.visited.scores:
-                    revisits.append(dag.key)
-                    state.agent.tell(Observation(dag, state.visited.scores[dag.key], proposal.info, revisit=True))
-                if len(revisits) > MAX_REVISITS:
-                    raise QasError(f"agent {state.config.agent} proposed only visited circuits {MAX_REVISITS} times")
-                continue
-            status = state.claims.claim(dag.key, trial=trial.number, worker=state.worker, budget=state.config.budget)
-            if status == "ok":
-                break
-            if status == "full":
-                state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                return None
-            state.visited.claimed.add(dag.key)  # another worker is on it
-            if state.context.index is not None:
-                state.context.index.mark(dag)
-        trial.set_user_attr("circuit", dag.to_json())
-        trial.set_user_attr("key", dag.key)
-        trial.set_user_attr("agent_info", proposal.info)
-        trial.set_user_attr("revisits", revisits)
-        trial.set_user_attr("worker", state.worker)
-        state.visited.claimed.add(dag.key)  # ours: never propose it again in this batch
-        if state.context.index is not None:
-            state.context.index.mark(dag)
-        return _Pending(trial, proposal, revisits)
-    except BaseException:
-        state.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        state.claims.release_trials([trial.number])
-        raise
-
-
-def _finish(state: SearchState, p: _Pending, record: EvaluationRecord) -> None:
-    trial, dag = p.trial, p.proposal.dag
-    trial.set_user_attr("metrics", record.metrics)
-    trial.set_user_attr("params", list(record.params))
-    trial.set_user_attr("train_seconds", record.train_seconds)
-    trial.set_user_attr("score_seconds", record.score_seconds)
-    trial.set_user_attr("cached", record.cached)
-    trial.set_user_attr("seed", state.config.seed)
-    state.study.tell(trial, record.score)
-    if record.cached:
-        state.cache_hits += 1
-    state.visited.claimed.discard(dag.key)
-    state.visited.add(dag, record.score)
-    state.agent.tell(Observation(dag, record.score, p.proposal.info))
-
-
-def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], None] | None = None,
-             executor: Any = None) -> None:
+def run_loop(state: SearchState, *, callbacks: Sequence[Callback] = (), executor: Any = None) -> None:
     """Evaluate new circuits until the study holds ``budget`` unique evaluated circuits.
 
     Each new circuit is claimed in the claim table before training; a circuit another worker
@@ -306,37 +247,15 @@ def run_loop(state: SearchState, *, on_trial: Callable[[EvaluationRecord, int], 
     ``executor`` (e.g. :class:`~qas.search.executors.DaskExecutor`) the agent proposes a batch
     of ``executor.batch_size`` circuits, they train in parallel, and results are told in order.
     """
-    import optuna
-
-    from qas.search.executors import LocalExecutor, search_stage
+    from qas.search.executors import search_stage
+    from qas.search.objectives import TrainingObjective
     from qas.trainer import TrainConfig
 
     train_cfg = TrainConfig.from_dict({**state.config.train, "seed": state.config.seed})
-    executor = executor or LocalExecutor()
-    stage = search_stage(state)
-    budget = state.config.budget
-    while True:
-        _sync(state)
-        room = budget - max(len(state.visited), state.claims.count())
-        if room <= 0:
-            return
-        batch: list[_Pending] = []
-        for _ in range(min(executor.batch_size, room)):
-            p = _next_candidate(state)
-            if p is None:
-                break
-            batch.append(p)
-        if not batch:
-            return
-        try:
-            with _heartbeat(state, [p.trial for p in batch]):
-                records = executor.evaluate(stage, [p.proposal.dag for p in batch], train_cfg)
-        except BaseException:
-            for p in batch:
-                state.study.tell(p.trial, state=optuna.trial.TrialState.FAIL)
-            state.claims.release_trials([p.trial.number for p in batch])
-            raise
-        for p, record in zip(batch, records):
-            _finish(state, p, record)
-            if on_trial is not None:
-                on_trial(record, len(state.visited))
+
+    def count_cache_hits(study: Any, trial: Any, record: EvaluationRecord) -> None:
+        state.cache_hits += record.cached
+
+    optimize(state.agent, TrainingObjective(search_stage(state), train_cfg, executor), state.config.budget,
+             study=state.study, visited=state.visited, coordinator=state.coordinator,
+             callbacks=[count_cache_hits, *callbacks], trial_attrs={"worker": state.coordinator.worker, "seed": state.config.seed})

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 # We drive trials with ask-and-tell and record heartbeats ourselves (runner._heartbeat).
 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")

@@ -4,17 +4,19 @@ Each task is one module that registers itself in :data:`TASKS`; :func:`make_task
 by name with keyword options.
 """
 
+from pathlib import Path
 from typing import Any
 
 from qas.tasks import classification, maxcut, state_prep, tfim, vqe_h2  # noqa: F401  (register tasks)
-from qas.tasks.base import TASKS, Batch, Readout, Task
+from qas.core.readout import Readout
+from qas.tasks.base import TASKS, Batch, Task, TaskPreset
 
-__all__ = ["TASKS", "Batch", "Readout", "Task", "make_task"]
+__all__ = ["TASKS", "Batch", "Readout", "Task", "TaskPreset", "build_task", "make_task"]
 
 
 def make_task(name: str, **options: Any) -> Task:
     """Build a registered task; options with value ``None`` are left at their defaults."""
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     factory = TASKS.get(name)
     options = {k: v for k, v in options.items() if v is not None}
@@ -22,3 +24,16 @@ def make_task(name: str, **options: Any) -> Task:
         return factory(**options)
     except TypeError as exc:
         raise QasError(f"task {name!r}: {exc}") from None
+
+
+def build_task(task: str, *, variant: str | None = None, data_dir: str | Path | None = None,
+               train_limit: int | None = None, **options: Any) -> Task:
+    """A task by name as the CLI and runs describe it: ``data_dir`` and ``train_limit`` go to
+    tasks that read a dataset, and are an error for the others."""
+    from qas.core.errors import QasError
+
+    if TASKS.get(task).uses_data:
+        options.update(data_dir=None if data_dir is None else str(data_dir), train_limit=train_limit)
+    elif data_dir is not None:
+        raise QasError(f"task {task!r} has no dataset: --data-dir does not apply")
+    return make_task(task, variant=variant, **options)

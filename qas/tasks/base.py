@@ -14,31 +14,19 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Literal, Mapping
 
 import numpy as np
 
-from qas.registry import Registry
+from qas.core.readout import Readout
+from qas.core.registry import Registry
 
 if TYPE_CHECKING:
     import torch
 
+    from search_spaces.spec import SearchSpace
+
 Split = Literal["train", "val", "test"]
-
-
-@dataclass(frozen=True)
-class Readout:
-    """What the simulator returns per input.
-
-    - ``kind="z"``: ``<Z_q>`` for every qubit, shape ``(batch, num_qubits)``;
-    - ``kind="energy"``: ``<H>`` for ``hamiltonian`` (``[(coefficient, "XZIY..."), ...]``,
-      one Pauli letter per qubit, qubit 0 first), shape ``(batch,)``;
-    - ``kind="state"``: the final state vector, shape ``(batch, 2**num_qubits)`` (Cirq's
-      big-endian order: qubit 0 is the most significant bit).
-    """
-
-    kind: Literal["z", "energy", "state"]
-    hamiltonian: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +50,13 @@ class Task(ABC):
     #: search-time training this task needs other than ``SEARCH_TRAIN`` (a user's ``[search.train]``
     #: still wins); e.g. a lower learning rate where the default misranks circuits
     search_train: dict[str, Any] = {}
+    #: the task reads a dataset: :func:`qas.tasks.build_task` passes it ``data_dir`` and
+    #: ``train_limit`` (and refuses ``data_dir`` for every other task)
+    uses_data: ClassVar[bool] = False
+    #: the named variant of the task family, e.g. ``"fashion-2"`` (``None``: the family has none)
+    variant: str | None = None
+    #: the built-in space searched when the user names none (``None``: the user must give one)
+    default_space: str | None = None
 
     @abstractmethod
     def config(self) -> dict[str, Any]:
@@ -88,6 +83,23 @@ class Task(ABC):
         return self.num_features > 0
 
     @property
+    def title(self) -> str:
+        """``name`` and ``variant``, for people: ``"classification fashion-2"``."""
+        return f"{self.name} {self.variant}" if self.variant else self.name
+
+    def check_space(self, space: "SearchSpace") -> None:
+        """Raise :class:`~qas.core.errors.QasError` unless circuits of ``space`` can run this task."""
+        from qas.core.errors import QasError
+
+        if space.num_qubits != self.num_qubits:
+            raise QasError(f"task {self.title} needs {self.num_qubits} qubits but space {space.name} has {space.num_qubits}")
+
+    def classical_baselines(self) -> dict[str, dict[str, float]]:
+        """Classical models on the same inputs, as ``{label: {"val_score": .., "test_score": ..}}``:
+        the bar the report puts next to the circuit. Tasks without data have none."""
+        return {}
+
+    @property
     def fingerprint(self) -> str:
         text = json.dumps({"task": self.name, **self.config()}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -97,30 +109,22 @@ class Task(ABC):
         return f"{type(self).__name__}({args})"
 
 
-#: task name -> factory taking keyword options (variant, data_dir, ...)
-TASKS: Registry[Any] = Registry("task")
+@dataclass(frozen=True)
+class TaskPreset:
+    """A registered name for a task class with some options fixed: ``fashion-2`` is
+    ``ImageClassification(variant="fashion-2")``. Called like the class; the class's contract
+    (``uses_data``, ...) is the preset's."""
+
+    cls: type[Task]
+    options: Mapping[str, Any]
+
+    def __call__(self, **options: Any) -> Task:
+        return self.cls(**{**self.options, **options})
+
+    @property
+    def uses_data(self) -> bool:
+        return self.cls.uses_data
 
 
-def pauli_matrix(hamiltonian: tuple[tuple[float, str], ...], num_qubits: int) -> np.ndarray:
-    """Dense Hermitian matrix of a Pauli sum, big-endian (qubit 0 is the leftmost factor)."""
-    mats = {
-        "I": np.eye(2, dtype=complex),
-        "X": np.array([[0, 1], [1, 0]], dtype=complex),
-        "Y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-        "Z": np.diag([1.0, -1.0]).astype(complex),
-    }
-    dim = 2**num_qubits
-    out = np.zeros((dim, dim), dtype=complex)
-    for coeff, word in hamiltonian:
-        if len(word) != num_qubits or set(word) - set("IXYZ"):
-            raise ValueError(f"Pauli word {word!r} must have {num_qubits} letters from IXYZ")
-        term = np.ones((1, 1), dtype=complex)
-        for letter in word:
-            term = np.kron(term, mats[letter])
-        out += coeff * term
-    return out
-
-
-def ground_energy(hamiltonian: tuple[tuple[float, str], ...], num_qubits: int) -> float:
-    """Exact ground-state energy by dense diagonalisation."""
-    return float(np.linalg.eigvalsh(pauli_matrix(hamiltonian, num_qubits))[0])
+#: task name -> a :class:`Task` subclass or a :class:`TaskPreset`, called with keyword options
+TASKS: Registry[type[Task] | TaskPreset] = Registry("task")

@@ -24,7 +24,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from qas.tasks.base import TASKS, Batch, Readout, Split, Task
+from qas.core.readout import Readout
+from qas.tasks.base import TASKS, Batch, Split, Task, TaskPreset
 
 #: variant -> (dataset, classes, pooled side, qubits, default logit scale, search-time learning rate)
 VARIANTS: dict[str, tuple[str, tuple[int, ...], int, int, float, float]] = {
@@ -42,6 +43,7 @@ class ImageClassification(Task):
 
     name = "classification"
     score_name = "accuracy"
+    uses_data = True
 
     def __init__(
         self,
@@ -55,11 +57,12 @@ class ImageClassification(Task):
         split_seed: int = 0,
         val_fraction: float = 0.05,
     ) -> None:
-        from qas.errors import QasError, UnknownNameError
+        from qas.core.errors import QasError, UnknownNameError
 
         if variant not in VARIANTS:
             raise UnknownNameError(f"unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
         self.variant = variant
+        self.default_space = "qml-4q-reup-w" if VARIANTS[variant][3] == 4 else "qml-10q-reup-w"
         self.dataset, self.classes, self.pool, self.num_qubits, default_scale, search_lr = VARIANTS[variant]
         self.search_train = {"lr": search_lr}
         self.num_features = self.pool * self.pool
@@ -82,10 +85,6 @@ class ImageClassification(Task):
         group = max(1, self.num_qubits // k)
         self._groups = [list(range(c * group, (c + 1) * group)) for c in range(k)]
 
-    @property
-    def default_space(self) -> str:
-        return "qml-4q-reup-w" if self.num_qubits == 4 else "qml-10q-reup-w"
-
     def config(self) -> dict[str, Any]:
         return {
             "variant": self.variant,
@@ -107,6 +106,12 @@ class ImageClassification(Task):
             val_fraction=self.val_fraction,
         )
         return data
+
+    def classical_baselines(self) -> dict[str, dict[str, float]]:
+        from qas.tasks.baselines import logistic_regression_accuracy
+
+        lr = logistic_regression_accuracy(self.data)
+        return {"logistic regression": {"val_score": lr["val_acc"], "test_score": lr["test_acc"]}}
 
     def split(self, split: Split) -> Batch:
         d = self.data
@@ -148,17 +153,7 @@ class ImageClassification(Task):
         return {"accuracy": acc, "loss": float(-logp[np.arange(len(y)), y].mean()), "n": float(len(y)), "score": acc}
 
 
-def _preset(variant: str):
-    def make(**options: Any) -> ImageClassification:
-        options.setdefault("variant", variant)
-        return ImageClassification(**options)
-
-    make.__doc__ = f"{variant}: {VARIANTS[variant][0]} classes {VARIANTS[variant][1]}"
-    make.uses_data = True  # type: ignore[attr-defined]  # build_task passes data_dir/train_limit
-    return make
-
-
-TASKS.add("fashionmnist", _preset("fashion-2"), aliases=("fashion-mnist",))
-TASKS.add("mnist", _preset("mnist-2"))
+TASKS.add("fashionmnist", TaskPreset(ImageClassification, {"variant": "fashion-2"}), aliases=("fashion-mnist",))
+TASKS.add("mnist", TaskPreset(ImageClassification, {"variant": "mnist-2"}))
 for _variant in VARIANTS:
-    TASKS.add(_variant, _preset(_variant))
+    TASKS.add(_variant, TaskPreset(ImageClassification, {"variant": _variant}))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qas.errors import QasError, UnknownNameError
+from qas.core.errors import QasError, UnknownNameError
 
 if TYPE_CHECKING:
     import torch

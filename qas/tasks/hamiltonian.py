@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from qas.tasks.base import Batch, Readout, Task, ground_energy, pauli_matrix
+from qas.core.readout import Readout, ground_energy, pauli_matrix
+from qas.tasks.base import Batch, Task
 
 Hamiltonian = tuple[tuple[float, str], ...]
 

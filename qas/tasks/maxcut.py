@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from qas.tasks.base import TASKS, Batch, Readout, Task
+from qas.core.readout import Readout
+from qas.tasks.base import TASKS, Batch, Task
 
 # A fixed connected 8-node graph with 15 edges. Chosen once with
 #   rng = random.Random(8); edges = sorted(rng.sample(list(itertools.combinations(range(8), 2)), 15))
@@ -55,7 +56,7 @@ class MaxCut(Task):
     score_name = "approximation ratio"
 
     def __init__(self, *, graph: str = "cycle-4") -> None:
-        from qas.errors import UnknownNameError
+        from qas.core.errors import UnknownNameError
 
         if graph not in GRAPHS:
             raise UnknownNameError(f"unknown graph {graph!r}; choose one of: {', '.join(GRAPHS)}")

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
-from qas.tasks.base import TASKS, Batch, Readout, Task
+from qas.core.circuit import CircuitDAG
+from qas.core.readout import Readout
+from qas.tasks.base import TASKS, Batch, Task
 
 SPACE_FOR_QUBITS = {4: "paper-4q", 8: "paper-8q"}
 
@@ -35,7 +36,7 @@ class StatePrep(Task):
     score_name = "fidelity"
 
     def __init__(self, *, num_qubits: int = 4, target_seed: int = 0) -> None:
-        from qas.errors import UnknownNameError
+        from qas.core.errors import UnknownNameError
 
         if num_qubits not in SPACE_FOR_QUBITS:
             raise UnknownNameError(f"state-prep supports num_qubits in {sorted(SPACE_FOR_QUBITS)}, got {num_qubits!r}")
@@ -70,7 +71,7 @@ class StatePrep(Task):
         """The target state, complex128, shape ``(2**n,)``, big-endian."""
         import cirq
 
-        from qas.cirq_io import to_cirq
+        from qas.core.cirq_io import to_cirq
 
         circuit = to_cirq(self.target_circuit, self.target_params)
         result = cirq.Simulator(dtype=np.complex128).simulate(

@@ -6,8 +6,8 @@ import pytest
 from qas import CircuitDAG, Gate
 from qas.backends.noise import NoiseSpec
 from qas.backends.simulators import NoisyQsimSimulator, QsimSimulator
-from qas.errors import QasError, UnknownNameError
-from qas.tasks.base import Readout
+from qas.core.errors import QasError, UnknownNameError
+from qas.core.readout import Readout
 
 
 def test_single_qubit_depolarizing_shrinks_z_as_physics_says():

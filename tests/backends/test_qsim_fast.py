@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from qas.backends.qsim_fast import QsimBatchExpectation, UnsupportedGateError, reference_expectations
-from qas.errors import CircuitError
+from qas.core.errors import CircuitError
 
 PI = sympy.pi
 
@@ -21,7 +21,7 @@ def u3(theta, phi, lam) -> cirq.PhasedXZGate:
 
 
 def random_circuit(n: int, depth: int, seed: int) -> Tuple[cirq.Circuit, List[sympy.Symbol]]:
-    """Random circuit over every gate type the fast path must support (the whole qas.gates
+    """Random circuit over every gate type the fast path must support (the whole qas.core.gates
     alphabet), with affine symbolic angles."""
     rng = np.random.default_rng(seed)
     qubits = cirq.LineQubit.range(0, 2 * n, 2)  # non-contiguous on purpose
@@ -49,7 +49,7 @@ def random_circuit(n: int, depth: int, seed: int) -> Tuple[cirq.Circuit, List[sy
             ops.append(u3(angle(), angle(), angle()).on(a))
         elif kind == 4:
             choice = rng.integers(4)
-            if choice == 3:  # RZZ as qas.gates defines it
+            if choice == 3:  # RZZ as qas.core.gates defines it
                 ops.append(cirq.ZZPowGate(exponent=angle() / np.pi, global_shift=-0.5).on(a, b))
             else:
                 ops.append([cirq.CNOT, cirq.CZ, cirq.SWAP][choice](a, b))

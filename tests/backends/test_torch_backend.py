@@ -11,8 +11,8 @@ from qas import GATES, CircuitDAG, Gate
 from qas.backends.simulators import get_simulator
 from qas.backends.torch_gates import MATRICES
 from qas.backends.torch_sv import TorchCircuit, readout
-from qas.cirq_io import to_cirq
-from qas.tasks.base import Readout
+from qas.core.cirq_io import to_cirq
+from qas.core.readout import Readout
 from search_spaces import SPACES, load_space, sample_circuit
 
 RNG = np.random.default_rng(1)

@@ -9,7 +9,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 # Each case loads a checkpoint: CI runs 500; `FUZZ_CHECKPOINT_EXAMPLES=2000` for the full count.
 EXAMPLES = int(os.environ.get("FUZZ_CHECKPOINT_EXAMPLES", "500"))

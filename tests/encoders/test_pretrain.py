@@ -8,7 +8,7 @@ from rich.console import Console
 from encoders import pretrain
 from encoders.store import read_checkpoint
 from qas import CircuitDAG, Gate
-from qas.errors import QasError
+from qas.core.errors import QasError
 from search_spaces import write_pool
 
 

@@ -50,27 +50,28 @@ def test_out_of_pool_circuits_embed_on_the_fly(store, tiny_space, tiny_pool, tin
 
 
 def test_nearest_unvisited(store):
+    """The store's pool, read through the one nearest-neighbour index agents use."""
+    index = store.index()
     rng = np.random.default_rng(0)
-    lo, hi = store.bounds()
+    lo, hi = index.bounds()
     assert (lo <= store.latents).all() and (store.latents <= hi).all()
-    lo2, hi2 = store.bounds(margin=0.1)
+    lo2, hi2 = index.bounds(margin=0.1)
     assert (lo2 < lo).all() and (hi2 > hi).all()
-    visited = np.zeros(len(store), dtype=bool)
     for _ in range(20):
         z = rng.uniform(lo, hi).astype(np.float32)
-        i = store.nearest_unvisited(z, visited)
+        i = index.nearest_unvisited(z)
         d = ((store.latents - z) ** 2).sum(1)
-        d[visited] = np.inf
+        d[index.visited] = np.inf
         assert d[i] == pytest.approx(d.min(), rel=1e-5, abs=1e-5)
-        visited[i] = True
-    assert store.nearest_unvisited(store.latents[5]) == 5 or np.allclose(
-        store.latents[store.nearest_unvisited(store.latents[5])], store.latents[5]
-    )
-    assert list(store.nearest(store.latents[9], k=3))[0] in np.flatnonzero((store.latents == store.latents[9]).all(1))
-    with pytest.raises(EmbeddingError, match="visited"):
-        store.nearest_unvisited(lo, np.ones(len(store), dtype=bool))
+        index.mark(index.circuit(i))
+        assert index.visited[i]
+    fresh = index.fresh()
+    assert not fresh.visited.any() and np.allclose(store.latents[fresh.nearest_unvisited(store.latents[5])], store.latents[5])
+    fresh.visited[:] = True
+    with pytest.raises(EmbeddingError, match="every circuit"):
+        fresh.nearest_unvisited(lo)
     with pytest.raises(EmbeddingError, match="shape"):
-        store.nearest_unvisited(np.zeros(3))
+        index.nearest_unvisited(np.zeros(3))
 
 
 def test_compact_file_rebuilds_pool_and_latents_into_cache(tiny_space, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 from qas.search import AGENTS, SearchConfig, search
 from qas.search.runner import completed_trials, prepare
 from search_spaces import load_space
@@ -75,7 +75,7 @@ def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch)
 
 
 def test_a_different_config_in_the_same_run_dir_is_refused(tmp_path):
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     search(config("random", budget=2), tmp_path / "run", progress=False)
     with pytest.raises(QasError, match="different config .*agent"):
@@ -157,7 +157,7 @@ def test_seeds_compete_in_the_final_round_under_their_own_name(tmp_path):
 
 
 def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     with pytest.raises(QasError, match="seed circuit 'u3cu3:1' is not in space 'paper-4q'"):
         search(config("evolution", budget=2, agent_options={"seed_circuits": ["u3cu3:1"]}), tmp_path / "r",
@@ -167,7 +167,7 @@ def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
 def test_a_run_does_not_resume_in_a_changed_space(tmp_path):
     """The config names the space; an edited space file (or a built-in changed between versions)
     under the same name would mix circuits of two spaces in one study."""
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     path = tmp_path / "ring.toml"
     text = '[space]\nnum_qubits = 4\ngates = ["ry", "rz", "cnot"]\nmin_gates = 4\nmax_gates = {n}\nmax_depth = 6\n'
@@ -181,7 +181,7 @@ def test_a_run_does_not_resume_in_a_changed_space(tmp_path):
 
 
 def test_a_run_without_a_final_round_has_no_finalists_file(tmp_path):
-    from qas.errors import QasError
+    from qas.core.errors import QasError
     from qas.search.outputs import read_finalists
 
     search(config("random", budget=2), tmp_path / "run", progress=False)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config, read_run_config, write_config
 
 
@@ -32,7 +32,7 @@ def test_an_unknown_training_key_names_the_file_and_the_valid_keys(tmp_path):
 
 def test_search_training_resolves_defaults_then_the_task_then_the_user():
     """fashion-10 searches at lr 0.02 (its own default); fashion-2 at SEARCH_TRAIN's; a user's lr wins."""
-    from qas.api import build_task
+    from qas.tasks import build_task
 
     ten, two = build_task("fashionmnist", variant="fashion-10"), build_task("fashionmnist", variant="fashion-2")
     assert SearchConfig().resolved_train(ten) == {**SEARCH_TRAIN, "lr": 0.02}

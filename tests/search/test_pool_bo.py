@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import QasError
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import QasError
 from qas.search import AGENTS, Observation, SearchContext, Visited
 from qas.search.pool_bo import LatentGP, expected_improvement
-from qas.search.pool_index import PoolIndex
+from encoders.pool_index import PoolIndex
 from search_spaces import load_space
 
 

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qas import CircuitDAG, Gate
-from qas.cirq_io import from_cirq, to_cirq
-from qas.errors import SpaceError, UnknownNameError
+from qas.core.cirq_io import from_cirq, to_cirq
+from qas.core.errors import SpaceError, UnknownNameError
 from search_spaces import MUTATIONS, SPACES, load_space, mutate, read_pool, sample_circuit, sample_pool, write_pool
 from search_spaces.spec import ansatz_depth
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 from qas.tasks import make_task
 from search_spaces import load_space
 from search_spaces.ansatze import build_ansatz

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qas.errors import QasError, UnknownNameError
+from qas.core.errors import QasError, UnknownNameError
 from qas.tasks import datasets as ds
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")

@@ -13,9 +13,10 @@ import qas.tasks.maxcut  # noqa: F401  (registers the tasks even before qas.task
 import qas.tasks.state_prep  # noqa: F401
 import qas.tasks.tfim  # noqa: F401
 import qas.tasks.vqe_h2  # noqa: F401
-from qas.circuit import CircuitDAG, Gate
+from qas.core.circuit import CircuitDAG, Gate
 from qas.tasks import make_task
-from qas.tasks.base import TASKS, Batch, Readout, ground_energy, pauli_matrix
+from qas.core.readout import Readout, ground_energy, pauli_matrix
+from qas.tasks.base import TASKS, Batch
 from qas.tasks.maxcut import GRAPH_8, MaxCut
 from qas.tasks.state_prep import StatePrep
 from qas.tasks.tfim import TFIM, tfim_hamiltonian
@@ -78,7 +79,7 @@ def test_default_spaces():
 
 
 def test_bad_options_raise():
-    from qas.errors import QasError
+    from qas.core.errors import QasError
 
     with pytest.raises(QasError):
         make_task("maxcut", graph="petersen")
@@ -252,7 +253,7 @@ def test_maxcut_graph8_uniform_and_score_order():
 def test_state_prep_target_reachable_by_its_circuit(n):
     import cirq
 
-    from qas.cirq_io import to_cirq
+    from qas.core.cirq_io import to_cirq
 
     task = StatePrep(num_qubits=n, target_seed=0)
     dag, params = task.target_circuit, task.target_params
@@ -273,7 +274,7 @@ def test_state_prep_target_reachable_by_its_circuit(n):
 def test_state_prep_other_states_score_less():
     import cirq
 
-    from qas.cirq_io import to_cirq
+    from qas.core.cirq_io import to_cirq
 
     task = StatePrep(num_qubits=4, target_seed=0)
     other = StatePrep(num_qubits=4, target_seed=1)

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from qas.errors import QasError
+from qas.core.errors import QasError
 
 
 def read_toml(path: str | Path, what: str, error: type[QasError] = QasError) -> dict[str, Any]:

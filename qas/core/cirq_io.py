@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qas.circuit import CircuitDAG, Gate
-from qas.errors import CircuitError
+from qas.core.circuit import CircuitDAG, Gate
+from qas.core.errors import CircuitError
 
 _PARAM = re.compile(r"^theta_(\d+)$")
 _FEATURE = re.compile(r"^x_(\d+)$")
@@ -160,7 +160,7 @@ def _identify(gate: Any) -> tuple[str, tuple[Any, ...]]:
 
 
 def _u3_angles(gate: Any) -> tuple[Any, ...]:
-    """Invert the U3 -> PhasedXZ map of :mod:`qas.gates`."""
+    """Invert the U3 -> PhasedXZ map of :mod:`qas.core.gates`."""
     x, z, a = gate.x_exponent, gate.z_exponent, gate.axis_phase_exponent
     syms = sorted(
         set().union(*(getattr(e, "free_symbols", set()) for e in (x, z, a))), key=_symbol_order

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG
 
 __all__ = ["Lowered", "lower", "initial_weights", "lower_inputs"]
 

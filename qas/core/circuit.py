@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, Sequence
 
-from qas.errors import CircuitError, CircuitFormatError, UnknownNameError, check_version
-from qas.gates import GATES, GateKind
+from qas.core.errors import CircuitError, CircuitFormatError, UnknownNameError, check_version
+from qas.core.gates import GATES, GateKind
 
 ROLES = ("none", "fixed", "trainable", "feature")
 SCHEMA = "qas.circuit"

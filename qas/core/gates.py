@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from qas.registry import Registry
+from qas.core.registry import Registry
 
 
 @dataclass(frozen=True)

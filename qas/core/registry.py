@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
 
-from qas.errors import UnknownNameError
+from qas.core.errors import UnknownNameError
 
 T = TypeVar("T")
 

@@ -2,7 +2,9 @@
 
 ``nearest_unvisited(z)`` is the decoder of every latent agent: the closest pool circuit to a
 latent point that this run has not evaluated yet (squared Euclidean distance, vectorised
-over a contiguous float32 matrix).
+over a contiguous float32 matrix). It is the one nearest-neighbour index of qas: an
+:class:`~encoders.store.EmbeddingStore` hands its pool and latents over with
+:meth:`~encoders.store.EmbeddingStore.index`.
 
 With a re-uploading (or weighted-encoding) space the pool holds one-block circuits of its
 ``cell_space`` (the embeddings are of cells); ``space`` lifts them to the searched circuits
@@ -15,15 +17,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qas.circuit import CircuitDAG
-from qas.errors import QasError
+from qas.core.circuit import CircuitDAG
+from encoders.errors import EmbeddingError
 
 
 class PoolIndex:
     def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray, space: Any = None) -> None:
         latents = np.ascontiguousarray(latents, dtype=np.float32)
         if latents.ndim != 2 or len(latents) != len(pool):
-            raise QasError(f"pool of {len(pool)} circuits but latent table of shape {latents.shape}")
+            raise EmbeddingError(f"pool of {len(pool)} circuits but latent table of shape {latents.shape}")
         self.pool = list(pool)
         self.latents = latents
         self._sq = (latents.astype(np.float32) ** 2).sum(1)
@@ -38,12 +40,6 @@ class PoolIndex:
         new.space = self.space
         new.visited = np.zeros(len(self.pool), dtype=bool)
         return new
-
-    @classmethod
-    def from_store(cls, store: object, space: Any = None) -> "PoolIndex":
-        """Adapt an :class:`encoders.store.EmbeddingStore` (its pool and latent means);
-        ``space`` is the searched space when the store holds its cells."""
-        return cls(store.pool, store.latents, space)  # type: ignore[attr-defined]
 
     @property
     def dim(self) -> int:
@@ -78,10 +74,13 @@ class PoolIndex:
             self.visited[i] = True
 
     def nearest_unvisited(self, z: np.ndarray) -> int:
+        """Position of the unvisited pool circuit nearest to latent point ``z``."""
         z = np.asarray(z, dtype=np.float32)
+        if z.shape != (self.dim,):
+            raise EmbeddingError(f"latent point must have shape ({self.dim},), got {z.shape}")
         d = self._sq - 2.0 * (self.latents @ z)  # |z|^2 is constant: omitted
         d[self.visited] = np.inf
         i = int(np.argmin(d))
         if not np.isfinite(d[i]):
-            raise QasError("every circuit of the pool has been evaluated: the budget exceeds the pool")
+            raise EmbeddingError("every circuit of the pool has been evaluated: the budget exceeds the pool")
         return i

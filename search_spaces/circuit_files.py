@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qas.circuit import CircuitDAG
-from qas.errors import CircuitFormatError
+from qas.core.circuit import CircuitDAG
+from qas.core.errors import CircuitFormatError
 
 
 def read_circuit(source: str | Path, space: Any = None) -> CircuitDAG:
@@ -37,7 +37,7 @@ def read_circuit(source: str | Path, space: Any = None) -> CircuitDAG:
     if isinstance(data, dict) and "cirq_type" in data:
         import cirq
 
-        from qas.cirq_io import from_cirq
+        from qas.core.cirq_io import from_cirq
 
         try:
             return from_cirq(cirq.read_json(json_text=text))

@@ -1,0 +1,162 @@
+"""The import structure: layers flow one way and no module imports itself back.
+
+Read from the source (every ``import`` statement, at any depth, ``TYPE_CHECKING`` blocks
+included), so a lazy import inside a function counts like a top-level one. The rule is the
+one in ``../shared/DESIGN.md`` §2:
+
+    qas.core  <  search_spaces  <  encoders  <  qas.tasks | qas.backends
+              <  evaluation (trainer, evaluation, cache, records)  <  qas.search  <  api  <  cli
+
+A module may import its own layer and the layers below it. ``qas.tasks`` and
+``qas.backends`` share a layer and never import each other: a task declares a readout, a
+simulator implements it, and both take the contract from ``qas.core.readout``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("qas", "search_spaces", "encoders")
+
+#: (layer, module prefixes); a module belongs to the first entry whose prefix it starts with
+LAYERS: list[tuple[int, str]] = [
+    (0, "qas.core"),
+    (1, "search_spaces"),
+    (2, "encoders"),
+    (3, "qas.tasks"),
+    (3, "qas.backends"),
+    (4, "qas.trainer"),
+    (4, "qas.evaluation"),
+    (4, "qas.cache"),
+    (4, "qas.records"),
+    (5, "qas.search"),
+    (6, "qas.api"),
+    (6, "qas.verify"),
+    (7, "qas.cli"),
+    (7, "qas.__main__"),
+    (7, "qas"),  # the package root re-exports the public API, lazily (PEP 562)
+]
+#: one layer, two packages that never import each other
+SIBLINGS = {"qas.tasks", "qas.backends"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            out[module_name(path)] = path
+    return out
+
+
+ALL = modules()
+
+
+def group(mod: str) -> tuple[int, str]:
+    for layer, prefix in LAYERS:
+        if mod == prefix or mod.startswith(prefix + "."):
+            return layer, prefix
+    raise AssertionError(f"{mod} is in no layer: add it to LAYERS and to DESIGN.md §2")
+
+
+def imports_of(mod: str) -> set[str]:
+    """The project modules ``mod`` imports (``from a import b`` is ``a.b`` when that is a module)."""
+    tree = ast.parse(ALL[mod].read_text())
+    is_pkg = ALL[mod].name == "__init__.py"
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = mod.split(".") if is_pkg else mod.split(".")[:-1]
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in ALL else base for a in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in ALL:
+                name = name.rpartition(".")[0]
+            if name and name != mod:
+                out.add(name)
+    return out
+
+
+GRAPH = {m: imports_of(m) for m in ALL}
+
+
+def upward(mod: str, targets: set[str]) -> list[str]:
+    """The imports of ``mod`` that break the layer rule."""
+    layer, prefix = group(mod)
+    bad = []
+    for target in sorted(targets):
+        t_layer, t_prefix = group(target)
+        if t_layer > layer or (t_layer == layer and {prefix, t_prefix} == SIBLINGS):
+            bad.append(f"{target} (layer {t_layer}, {t_prefix})")
+    return bad
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components of more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+@pytest.mark.parametrize("mod", sorted(ALL))
+def test_imports_flow_down(mod):
+    bad = upward(mod, GRAPH[mod])
+    layer, prefix = group(mod)
+    assert not bad, f"{mod} (layer {layer}, {prefix}) imports upward or sideways: {', '.join(bad)}"
+
+
+def test_no_import_cycles():
+    assert not cycles(GRAPH), f"import cycles: {cycles(GRAPH)}"
+
+
+def test_the_checks_catch_what_they_are_for():
+    assert upward("qas.core.circuit", {"qas.core.gates", "qas.search.runner"}) == ["qas.search.runner (layer 5, qas.search)"]
+    assert upward("qas.backends.torch_sv", {"qas.tasks.base"}) == ["qas.tasks.base (layer 3, qas.tasks)"]
+    assert upward("qas.search.run", {"qas.search.runner", "qas.tasks", "encoders.store"}) == []
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
