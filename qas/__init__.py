@@ -1,8 +1,21 @@
 """qas: quantum architecture search over a learned latent space of circuits.
 
-The light core (circuits, gates, I/O) imports eagerly; heavier pieces (torch backends,
-agents, the CLI) are imported where they are used.
+The public API. The light core (circuits, gates, errors) imports eagerly; everything else
+is imported on first use (PEP 562), so ``import qas`` does not import torch, qsim or Optuna:
+
+    import qas
+    task = qas.build_task("fashion-2")
+    record = qas.evaluate(qas.CircuitDAG.from_json(text), task, qas.TrainConfig(epochs=5))
+
+Subpackages: :mod:`qas.tasks`, :mod:`qas.search` (agents, ``optimize``, runs),
+:mod:`qas.backends` (simulators); the search spaces are :mod:`search_spaces`, the circuit
+embeddings :mod:`encoders`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import CircuitError, CircuitFormatError, QasError, SpaceError, UnknownNameError
@@ -10,7 +23,34 @@ from qas.core.gates import GATES, GateKind, gate_kind
 
 __version__ = "0.1.0"
 
-__all__ = [
+#: public name -> the module that defines it (imported on first use)
+_LAZY = {
+    "Readout": "qas.core.readout",
+    "pauli_matrix": "qas.core.readout",
+    "ground_energy": "qas.core.readout",
+    "to_cirq": "qas.core.cirq_io",
+    "from_cirq": "qas.core.cirq_io",
+    "to_qasm": "qas.core.cirq_io",
+    "feature_symbols": "qas.core.cirq_io",
+    "param_symbols": "qas.core.cirq_io",
+    "Registry": "qas.core.registry",
+    "progress_bar": "qas.core.console",
+    "EvaluationRecord": "qas.records",
+    "ResultCache": "qas.cache",
+    "TrainConfig": "qas.trainer",
+    "train": "qas.trainer",
+    "evaluate": "qas.evaluation",
+    "score": "qas.evaluation",
+    "build_task": "qas.tasks",
+    "TASKS": "qas.tasks",
+    "SearchConfig": "qas.search",
+    "optimize": "qas.search",
+    "read_circuit": "search_spaces.circuit_files",
+    "load_space": "search_spaces",
+    "build_ansatz": "search_spaces.ansatze",
+}
+
+__all__ = sorted([
     "CircuitDAG",
     "CircuitError",
     "CircuitFormatError",
@@ -21,4 +61,18 @@ __all__ = [
     "SpaceError",
     "UnknownNameError",
     "gate_kind",
-]
+    *_LAZY,
+])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qas' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

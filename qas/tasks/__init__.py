@@ -11,7 +11,27 @@ from qas.tasks import classification, maxcut, state_prep, tfim, vqe_h2  # noqa: 
 from qas.core.readout import Readout
 from qas.tasks.base import TASKS, Batch, Task, TaskPreset
 
-__all__ = ["TASKS", "Batch", "Readout", "Task", "TaskPreset", "build_task", "make_task"]
+#: names of the task modules, imported on first use (PEP 562)
+_LAZY = {
+    "ImageClassification": "qas.tasks.classification",
+    "VARIANTS": "qas.tasks.classification",
+    "EnergyTask": "qas.tasks.hamiltonian",
+    "load_classification": "qas.tasks.datasets",
+    "logistic_regression_accuracy": "qas.tasks.baselines",
+}
+
+__all__ = sorted(["TASKS", "Batch", "Readout", "Task", "TaskPreset", "build_task", "make_task", *_LAZY])
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qas.tasks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def make_task(name: str, **options: Any) -> Task:
