@@ -22,6 +22,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+DATA_HELP = "Your own data: a CSV with a header row, or an .npz (x_train/y_train[/x_test/y_test] or X/y)."
+TARGET_HELP = "The CSV column to predict (labels: classification; numbers: regression)."
+TEST_HELP = "A test file with the same columns (default: a stratified 20% of --data is held out)."
+FEATURES_HELP = "Feature columns to use, comma-separated (default: every column but the target)."
+
+
 space_app = typer.Typer(help="Inspect search spaces and sample circuit pools.", no_args_is_help=True)
 app.add_typer(space_app, name="space")
 
@@ -79,7 +85,8 @@ def _parse_splits(text: str) -> tuple[str, ...]:
 
 @app.command("evaluate")
 def evaluate_cmd(
-    task: str = typer.Option(..., "--task", "-t", help="Task name, e.g. fashion-2, vqe-h2, maxcut."),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="Task name, e.g. fashion-2, vqe-h2, maxcut "
+                                       "(default with --data: classification or regression by the target)."),
     circuit: str = typer.Option(..., "--circuit", "-c", help="Circuit JSON file, run dir, or an ansatz like u3cu3:4."),
     variant: Optional[str] = typer.Option(None, "--variant", help="Task variant (e.g. fashion-4)."),
     space: Optional[str] = typer.Option(None, "--space", help="Space whose encoding an ansatz spec uses."),
@@ -95,16 +102,39 @@ def evaluate_cmd(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Print the logistic-regression baseline."),
     task_option: Optional[list[str]] = typer.Option(
         None, "--task-option", help="A task option as KEY=VALUE, e.g. logit_scale=5 (repeatable)."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
+    test: Optional[Path] = typer.Option(None, "--test", help=TEST_HELP),
+    features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
 ) -> None:
     """Train one circuit on a task and print its qsim scores."""
     from qas.api import evaluate_circuit
 
+    data_options = _data_options(data, target, test, features)
+    if task is None and not data_options:
+        raise QasError("name a task with --task (e.g. fashion-2, vqe-h2) or give your own data with --data FILE --target COLUMN")
     evaluate_circuit(
-        task=task, circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
+        task=task or "data", circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
         train={"epochs": epochs, "batch_size": batch_size, "lr": lr, "steps": steps, "seed": seed},
         splits=_parse_splits(splits), cache=cache, baseline=baseline, console=out_console,
-        task_options=_parse_task_options(task_option or []),
+        task_options={**data_options, **_parse_task_options(task_option or [])},
     )
+
+
+def _data_options(data: Optional[Path], target: Optional[str], test: Optional[Path],
+                  features: Optional[str]) -> dict[str, object]:
+    """``--data FILE --target COL [--test FILE] [--features a,b]`` as the data task's options."""
+    if data is None:
+        for flag, value in (("--target", target), ("--test", test), ("--features", features)):
+            if value is not None:
+                raise QasError(f"{flag} goes with --data FILE (your own data)")
+        return {}
+    options: dict[str, object] = {"data": str(data.resolve()), "target": target}
+    if test is not None:
+        options["test"] = str(test.resolve())
+    if features is not None:
+        options["features"] = features
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _parse_task_options(items: list[str]) -> dict[str, object]:
@@ -145,16 +175,28 @@ def search_cmd(
     noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask workers."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
+    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
+    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
+    test: Optional[Path] = typer.Option(None, "--test", help=TEST_HELP),
+    features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
+    task_option: Optional[list[str]] = typer.Option(
+        None, "--task-option", help="A task option as KEY=VALUE, e.g. qubits=6 or reuploads=2 (repeatable)."),
 ) -> None:
     """Search for the best circuit for a task and write a report."""
-    from qas.search import SearchConfig, load_config, search
+    from qas.search import SearchConfig, default_run_dir, load_config, search
 
     base = SearchConfig(**load_config(config)) if config else SearchConfig()
+    data_options = _data_options(data, target, test, features)
+    if data_options and task is None:
+        task = "data"
     cfg = base.with_overrides(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler,
     )
+    extra = {**data_options, **_parse_task_options(task_option or [])}
+    if extra:
+        cfg = cfg.with_overrides(task_options={**cfg.task_options, **extra})
     from qas.search.base import AGENTS
     from qas.tasks import TASKS
 
@@ -162,7 +204,8 @@ def search_cmd(
     if cfg.agent is not None:
         AGENTS.canonical(cfg.agent)
     if out is None:
-        out = Path("runs") / f"{cfg.variant or cfg.task}-{cfg.agent or 'auto'}-seed{cfg.seed}"
+        label = Path(str(cfg.task_options["data"])).stem if "data" in cfg.task_options else None
+        out = default_run_dir(cfg) if label is None else Path("runs") / f"{label}-{cfg.agent or 'auto'}-seed{cfg.seed}"
     search(cfg, out, resume=resume, console=out_console)
 
 

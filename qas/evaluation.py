@@ -32,7 +32,23 @@ def score(dag: CircuitDAG, task: Task, params: np.ndarray, split: Split = "val",
     if max_inputs is not None and batch.features is not None and len(batch.features) > max_inputs:
         batch = Batch(batch.features[:max_inputs], batch.targets[:max_inputs])
     out = sim.readout(dag, params, batch.features, task.readout)
+    if task.fits_readout:  # e.g. a regression's scale and offset, fitted on the training split
+        train = task.split("train")
+        return task.metrics(out, batch, task.fit_readout(sim.readout(dag, params, train.features, task.readout), train))
     return task.metrics(out, batch)
+
+
+def predict(dag: CircuitDAG, task: Task, params: np.ndarray, rows: Any, metrics: dict[str, float] | None = None,
+            simulator: str | Simulator = "qsim") -> np.ndarray:
+    """What a trained circuit predicts for new rows of raw data (class labels or values):
+    the task's preprocessing, the circuit on ``simulator`` (qsim), the task's readout; a fitted
+    readout (a regression's scale and offset) comes from ``metrics`` (a record's ``*_readout_*``)."""
+    out = _simulator(simulator).readout(dag, params, task.inputs(rows), task.readout)
+    fit = {k.split("_", 1)[1]: v for k, v in (metrics or {}).items() if k.startswith("val_readout_")}
+    if task.fits_readout and not fit:
+        train = task.split("train")
+        fit = task.fit_readout(_simulator(simulator).readout(dag, params, train.features, task.readout), train)
+    return task.predictions(out, fit)
 
 
 def _simulator(sim: str | Simulator) -> Simulator:

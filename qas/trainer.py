@@ -176,8 +176,12 @@ def _torch_score(circuit: Any, task: Task, params: Any) -> float:
 
     from qas.backends.torch_sv import readout
 
-    batch = task.split("val")
-    with torch.no_grad():
-        feats = None if batch.features is None else torch.as_tensor(batch.features)
-        out = readout(circuit.state(params.detach(), feats), task.readout, circuit.n)
-    return task.metrics(out.numpy(), batch)["score"]
+    def outputs(split: str) -> tuple[np.ndarray, Any]:
+        batch = task.split(split)
+        with torch.no_grad():
+            feats = None if batch.features is None else torch.as_tensor(batch.features)
+            return readout(circuit.state(params.detach(), feats), task.readout, circuit.n).numpy(), batch
+
+    if task.fits_readout:
+        return task.metrics(*outputs("val"), task.fit_readout(*outputs("train")))["score"]
+    return task.metrics(*outputs("val"))["score"]

@@ -10,8 +10,10 @@ from search_spaces.builtin import SPACES
 from search_spaces.spec import SearchSpace, space_from_dict
 
 
-def load_space(name_or_path: str | Path) -> SearchSpace:
-    """A built-in space by name, or a user space from a TOML file."""
+def load_space(name_or_path: str | Path | SearchSpace) -> SearchSpace:
+    """A built-in space by name, or a user space from a TOML file (a space is returned as is)."""
+    if isinstance(name_or_path, SearchSpace):
+        return name_or_path
     text = str(name_or_path)
     if text in SPACES:
         return SPACES.get(text)()

@@ -4,7 +4,7 @@ from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa:
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 from qas.search.config import SearchConfig, load_config
 from qas.search.optimize import Alone, Candidate, Objective, optimize
-from qas.search.run import SearchSummary, search
+from qas.search.run import SearchResult, SearchSummary, default_run_dir, search
 from qas.search.tabular import LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks
 
 __all__ = [
@@ -19,9 +19,11 @@ __all__ = [
     "Proposal",
     "SearchConfig",
     "SearchContext",
+    "SearchResult",
     "SearchSummary",
     "TableObjective",
     "Visited",
+    "default_run_dir",
     "load_config",
     "load_table",
     "lookup_tasks",

@@ -194,9 +194,10 @@ def fmt(value: float, name: str = "") -> str:
 def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
                  ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
                  score_name: str, finalists: Sequence[dict[str, Any]] = (), chosen: str | None = None,
-                 chosen_dag: CircuitDAG | None = None) -> str:
+                 chosen_dag: CircuitDAG | None = None, space: Any = None, task: Any = None) -> str:
     """``chosen`` names a hand-designed winner of the final selection (``None``: a searched one)."""
-    from qas.core.cirq_io import to_cirq
+    from qas.core.cost import circuit_cost
+    from qas.search.drawing import cell_of, cell_text, draw_circuit
 
     dag = chosen_dag if chosen_dag is not None else CircuitDAG.from_json(best_trial.user_attrs["circuit"])
     if chosen is None:
@@ -207,7 +208,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
                   if final is not None else "no circuit the search found scored higher at search time")
         origin = (f"This is the **{chosen}** baseline: {beaten}. The best searched circuit is trial "
                   f"{best_trial.number}, validation {score_name} {fmt(best_trial.value, score_name)} at search time.")
-    lines = [f"# qas search: {config.task}{' / ' + config.variant if config.variant else ''}", ""]
+    title = task.title if task is not None else f"{config.task}{' / ' + config.variant if config.variant else ''}"
+    lines = [f"# qas search: {title}", ""]
     lines += [
         f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}",
         f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
@@ -215,13 +217,27 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         f"{stats['cache_hits']} cache hits",
         "- every number below is computed on qsim (`qsimcirq`)",
         "",
+    ]
+    if task is not None and task.describe():
+        lines += ["## The task, and the choices made from it (all in `config.toml`, all overridable)", ""]
+        lines += [f"- {line}" for line in task.describe()] + [""]
+    draw_circuit(dag, run_dir / "circuit.png", space=space)
+    gates, copies, encoding = cell_of(dag, space)
+    cell = [g for g in gates if g.role != "feature"]
+    shape = (f"{copies} x (encoding, cell of {len(cell)} gates)" if copies > 1 else
+             f"{'encoding, then ' if encoding is not None else ''}{len(cell)} gates")
+    lines += [
         "## Best circuit",
-        f"`{dag.key[:16]}`: {len(dag)} gates ({sum(g.role != 'feature' for g in dag.gates)} outside the data "
-        f"encoding), depth {dag.depth}, "
-        f"{dag.num_params} trainable parameters. {origin}",
+        f"`{dag.key[:16]}`: {shape}; {len(dag)} gates in all. {origin}",
+        "",
+        f"Cost: {circuit_cost(dag)}.",
+        "",
+        "![circuit](circuit.png)",
+        "",
+        "The cell, layer by layer (`best_cirq.json` holds the whole circuit with its trained angles):",
         "",
         "```",
-        str(to_cirq(dag)),
+        cell_text(dag, space),
         "```",
         "",
     ]
@@ -239,10 +255,11 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         lines.append("")
     if baselines:
         keys = sorted({k for b in baselines.values() for k in b})
-        lines += ["## Baselines (same features, same final training)", "", "| model | " + " | ".join(keys) + " |",
-                  "|---|" + "---|" * len(keys)]
+        lines += ["## Baselines (same features and splits; hand-designed ansätze with the same final training)", "",
+                  "| model | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
         for name, b in baselines.items():
-            lines.append(f"| {name} | " + " | ".join(fmt(b.get(k, float("nan")), k) for k in keys) + " |")
+            lines.append(f"| {name} | " + " | ".join(fmt(b.get(k, float("nan")), score_name if k.endswith("score") else k)
+                                                     for k in keys) + " |")
         lines.append("")
     lines += ["## Search curve", "", "![search curve](search_curve.png)", "", f"## Top {len(ranked)}", "",
               "| rank | trial | val score | gates | depth | params | circuit |", "|---|---|---|---|---|---|---|"]
@@ -251,6 +268,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         ansatz = " ".join(str(g) for g in d.gates if g.role != "feature")
         lines.append(f"| {rank} | {t.number} | {fmt(t.value, score_name)} | {len(d)} | {d.depth} | {d.num_params} | `{ansatz}` |")
     lines += ["", "Files: `best.json` (circuit + parameters), `best_cirq.json` (`cirq.read_json`), `best.qasm`, "
+              "`circuit.png`/`circuit.svg`, "
               f"{'`finalists.json`, ' if final is not None else ''}"
               "`leaderboard.csv`, `config.toml` (rerun with `qas search --config config.toml`)."]
     text = "\n".join(lines) + "\n"

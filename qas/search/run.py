@@ -1,16 +1,25 @@
-"""``search()``: one call from config to a finished run directory with a report."""
+"""``search()``: one call from a task (or a config) to a finished run directory with a report.
+
+    result = qas.search(task="fashion-2", budget=50)                         # a built-in task
+    result = qas.search(task=qas.tasks.Classification(X, y), budget=50)       # the user's data
+    result.circuit, result.params, result.scores, result.to_cirq(), result.run_dir
+    result.predict(X_new)                                                     # data tasks
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from rich.console import Console
 from rich.progress import TextColumn
 from rich.table import Table
 
+from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 from qas.search.config import SearchConfig
 from qas.search.outputs import fmt, plot_curve, write_best, write_finalists, write_leaderboard, write_report
@@ -21,20 +30,79 @@ BASELINE_ANSATZE = ("u3cu3:2", "hea:2")
 
 
 @dataclass(frozen=True)
-class SearchSummary:
+class SearchResult:
+    """What a search returns: the chosen circuit with its trained parameters and qsim scores,
+    the baselines it was measured against, and where the run lives."""
+
     run_dir: Path
     best_key: str
-    best_score: float
-    final: EvaluationRecord | None
+    best_score: float                 # its search-time score (the trial's)
+    final: EvaluationRecord | None    # its final-round record (None with final = false)
     baselines: dict[str, dict[str, float]]
     evaluated: int
     cache_hits: int
     origin: str = ""  # "trial N" (searched) or "hand-designed SPEC" (it won the final selection)
+    record: EvaluationRecord | None = field(default=None, repr=False)  # the chosen circuit's record
+    task: Any = field(default=None, repr=False, compare=False)          # the task it was scored on
+
+    @property
+    def circuit(self) -> CircuitDAG:
+        return self._record.dag
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._record.param_array
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Its qsim metrics: ``val_score``, ``test_score`` (with final training), ...."""
+        return dict(self._record.metrics)
+
+    def to_cirq(self, features: Any = None) -> Any:
+        """The ``cirq.Circuit`` with the trained parameters (features as symbols ``x_i`` unless given)."""
+        from qas.core.cirq_io import to_cirq
+
+        return to_cirq(self.circuit, self.params, features)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the circuit for new rows of raw features (a data task's own scaling and
+        PCA applied, simulated on qsim)."""
+        from qas.evaluation import predict
+
+        return predict(self.circuit, self.task, self.params, X, self._record.metrics)
+
+    @property
+    def _record(self) -> EvaluationRecord:
+        assert self.record is not None, "this result holds no record"
+        return self.record
 
 
-def search(config: SearchConfig, run_dir: str | Path, *, resume: bool = True, console: Console | None = None,
-           progress: bool = True) -> SearchSummary:
-    """Run (or resume) a search and write its outputs; returns the summary."""
+#: the old name of :class:`SearchResult`
+SearchSummary = SearchResult
+
+
+def default_run_dir(config: SearchConfig) -> Path:
+    """``runs/<variant or task>-<agent>-seed<seed>``: where a run goes when no folder is named."""
+    return Path("runs") / f"{config.variant or config.task}-{config.agent or 'auto'}-seed{config.seed}"
+
+
+def search(config: SearchConfig | None = None, run_dir: str | Path | None = None, *, task: Any = None,
+           resume: bool = True, console: Console | None = None, progress: bool = True, **options: Any) -> SearchResult:
+    """Run (or resume) a search and write its outputs to ``run_dir``; returns the result.
+
+    ``task`` is a task name or a :class:`~qas.tasks.Task` object (a user's data: it is saved in
+    the run directory, so the run resumes and its workers rebuild it from there); ``options``
+    are :class:`SearchConfig` fields (``budget``, ``agent``, ``space``, ``seed``, ...) over ``config``.
+    """
+    from qas.tasks import Task
+
+    config = (config or SearchConfig()).with_overrides(**({} if isinstance(task, Task) else {"task": task}), **options)
+    if isinstance(task, Task):
+        config = config.with_overrides(task=task.name)  # named for the default folder; saved below
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
+    if isinstance(task, Task):
+        name, task_options = task.saved(run_dir)
+        config = config.with_overrides(task=name, task_options={**config.task_options, **task_options})
     t0 = time.perf_counter()
     state = prepare(config, run_dir, resume=resume)
     executor = None
@@ -148,7 +216,7 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
-             executor: Any = None) -> SearchSummary:
+             executor: Any = None) -> SearchResult:
     """Run the final round (unless ``final = false``; on ``executor``'s workers if given) and write
     every output file."""
     cfg = state.config
@@ -157,7 +225,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     found = found_trials(ranked_trials)
     best_trial = found[0] if found else ranked_trials[0]  # the best circuit the agent found itself
     winner = ranked_trials[0]
-    final_record, finalists, baselines = None, [], {}
+    final_record, finalists, baselines, final_task = None, [], {}, state.task
     chosen_label = None if seed_spec(winner) is None else f"seed {seed_spec(winner)}"
     stats = {
         "evaluated": len(trials),
@@ -168,23 +236,24 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
     }
     if cfg.final:
         fr = final_round(state, ranked_trials, console, executor)
-        final_record, finalists, chosen_label, baselines = fr.record, fr.finalists, fr.label, fr.baselines
+        final_record, finalists, chosen_label, baselines, final_task = fr.record, fr.finalists, fr.label, fr.baselines, fr.task
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)
         search_cpu = stats["train_seconds"] + stats["score_seconds"]
         cost = {"evaluations": len(trials), "search_cpu_hours": round(search_cpu / 3600, 4),
                 "final_round_cpu_hours": round(fr.cpu_seconds / 3600, 4)}
         write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name, cost)
-    else:
-        write_best(state.run_dir, _record_from_trial(winner, state), state.task)
-    dag = _dag(winner) if final_record is None else final_record.dag
+    chosen = final_record if final_record is not None else _record_from_trial(winner, state)
+    if final_record is None:
+        write_best(state.run_dir, chosen, state.task)
+    dag = chosen.dag
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
     write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
                  baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists,
-                 chosen=chosen_label, chosen_dag=dag)
-    summary = SearchSummary(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
-                            len(trials), state.cache_hits, chosen_label or f"trial {best_trial.number}")
+                 chosen=chosen_label, chosen_dag=dag, space=state.space, task=final_task)
+    summary = SearchResult(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
+                           len(trials), state.cache_hits, chosen_label or f"trial {best_trial.number}", chosen, final_task)
     if console is not None:
         console.print(summary_table(summary, state))
     return summary
@@ -222,7 +291,7 @@ def _record_from_trial(trial: Any, state: SearchState) -> EvaluationRecord:
                             tuple(trial.user_attrs.get("params", ())), float(trial.value), trial.user_attrs.get("metrics", {}))
 
 
-def summary_table(summary: SearchSummary, state: SearchState) -> Table:
+def summary_table(summary: SearchResult, state: SearchState) -> Table:
     name = state.task.score_name
     table = Table(title=f"qas search: {state.config.task} -> {summary.run_dir}", title_justify="left")
     table.add_column("")

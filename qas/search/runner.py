@@ -53,16 +53,21 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.search.embeddings import load_index
     from qas.search.executors import make_task, task_args
     from qas.search.storage import default_storage_url, get_storage, retry_on_race
-    from search_spaces import load_space
 
+    from qas.backends.noise import NoiseSpec
+
+    # everything that can fail on the user's input fails before the run directory is touched
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     task = make_task(task_args(config))
-    if not (config.space or task.default_space):
-        raise QasError(f"task {task.title} has no default search space; choose one with --space (qas space list)")
-    space = load_space(config.space or task.default_space)
+    space = space_of(config, task)
     config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space),
                                    train=config.resolved_train(task))
+    task.check_space(space)
+    agent_cls = AGENTS.get(config.agent)
+    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)
+    context = SearchContext(space=space, seed=config.seed, index=index)
+    agent = agent_cls(context, **config.agent_options)
+    noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
     cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)
@@ -75,11 +80,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
                 f"{run_dir} holds a run with a different config ({', '.join(changed)} differ); "
                 "resume it with the same settings or choose another --out"
             )
-    task.check_space(space)
-    agent_cls = AGENTS.get(config.agent)
-    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)
-    context = SearchContext(space=space, seed=config.seed, index=index)
-    agent = agent_cls(context, **config.agent_options)
+    run_dir.mkdir(parents=True, exist_ok=True)
     write_config(config, cfg_path)
 
     url = config.storage or default_storage_url(run_dir)
@@ -95,9 +96,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     ))
     study.set_user_attr("config", config.to_dict())
     _check_space(study, space, run_dir)
-    from qas.backends.noise import NoiseSpec
-
-    noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
+    _check_task(study, task, run_dir)
     claims = retry_on_race(lambda: ClaimTable(url, study_name))
     coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
@@ -135,6 +134,31 @@ def _check_space(study: Any, space: Any, run_dir: Path) -> None:
         )
     if pinned is None:
         study.set_user_attr("space_fingerprint", space.fingerprint)
+
+
+def space_of(config: SearchConfig, task: Any) -> Any:
+    """The space a run searches: ``config.space`` (a built-in name or a TOML file), else the
+    task's default, a built-in name or a space made for the task (a user's data)."""
+    from search_spaces import SearchSpace, load_space
+
+    default = task.default_space
+    if isinstance(default, SearchSpace) and config.space in (None, default.name):
+        return default
+    if not (config.space or default):
+        raise QasError(f"task {task.title} has no default search space; choose one with --space (qas space list)")
+    return load_space(config.space or default)
+
+
+def _check_task(study: Any, task: Any, run_dir: Path) -> None:
+    """A run resumes only on the task it searched: for a user's data file, the same content."""
+    pinned = study.user_attrs.get("task_fingerprint")
+    if pinned is not None and pinned != task.fingerprint:
+        raise QasError(
+            f"{run_dir} searched another version of task {task.title} (fingerprint {pinned}, now {task.fingerprint}): "
+            "its data or options changed. Choose another --out, or restore the data it searched"
+        )
+    if pinned is None:
+        study.set_user_attr("task_fingerprint", task.fingerprint)
 
 
 def _default_agent(config: SearchConfig, space: Any) -> str:

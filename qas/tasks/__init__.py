@@ -7,12 +7,18 @@ by name with keyword options.
 from pathlib import Path
 from typing import Any
 
-from qas.tasks import classification, maxcut, state_prep, tfim, vqe_h2  # noqa: F401  (register tasks)
+from qas.tasks import classification, maxcut, state_prep, supervised, tfim, vqe_h2  # noqa: F401  (register tasks)
 from qas.core.readout import Readout
 from qas.tasks.base import TASKS, Batch, Task, TaskPreset
 
 #: names of the task modules, imported on first use (PEP 562)
 _LAZY = {
+    "Classification": "qas.tasks.supervised",
+    "Regression": "qas.tasks.supervised",
+    "DataTask": "qas.tasks.supervised",
+    "DataError": "qas.tasks.user_data",
+    "Preprocessing": "qas.tasks.user_data",
+    "read_data": "qas.tasks.user_data",
     "ImageClassification": "qas.tasks.classification",
     "VARIANTS": "qas.tasks.classification",
     "EnergyTask": "qas.tasks.hamiltonian",

@@ -22,6 +22,8 @@ from qas.core.readout import Readout
 from qas.core.registry import Registry
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import torch
 
     from search_spaces.spec import SearchSpace
@@ -55,8 +57,13 @@ class Task(ABC):
     uses_data: ClassVar[bool] = False
     #: the named variant of the task family, e.g. ``"fashion-2"`` (``None``: the family has none)
     variant: str | None = None
-    #: the built-in space searched when the user names none (``None``: the user must give one)
-    default_space: str | None = None
+    #: the space searched when the user names none: a built-in space's name, or a space made
+    #: for this task (a user's data); ``None``: the user must give one
+    default_space: "str | SearchSpace | None" = None
+    #: the readout has classical parameters fitted on the training split's outputs (a
+    #: regression's scale and offset): scoring calls :meth:`fit_readout` and passes its result
+    #: to ``metrics(outputs, batch, fit)``
+    fits_readout: ClassVar[bool] = False
 
     @abstractmethod
     def config(self) -> dict[str, Any]:
@@ -93,6 +100,33 @@ class Task(ABC):
 
         if space.num_qubits != self.num_qubits:
             raise QasError(f"task {self.title} needs {self.num_qubits} qubits but space {space.name} has {space.num_qubits}")
+
+    def describe(self) -> list[str]:
+        """Sentences for the report: what the task is and what was chosen for it (none by default)."""
+        return []
+
+    def saved(self, folder: "str | Path") -> tuple[str, dict[str, Any]]:
+        """Save what this task needs in ``folder`` (a run directory) and return how to build it
+        again: a registered task name and its options. Tasks built by name need nothing saved."""
+        from qas.core.errors import QasError
+
+        raise QasError(f"a {type(self).__name__} object cannot be saved with a run; pass the task by name")
+
+    def inputs(self, rows: Any) -> np.ndarray:
+        """New rows of raw data as the circuit's features (the task's own scaling and PCA)."""
+        from qas.core.errors import QasError
+
+        raise QasError(f"task {self.title} does not take rows of data")
+
+    def predictions(self, outputs: np.ndarray, fit: Mapping[str, float]) -> np.ndarray:
+        """What the readout of a batch predicts (class labels, values); ``fit`` from :meth:`fit_readout`."""
+        from qas.core.errors import QasError
+
+        raise QasError(f"task {self.title} makes no predictions from rows of data")
+
+    def fit_readout(self, outputs: np.ndarray, batch: Batch) -> dict[str, float]:
+        """The readout's classical parameters, fitted on the training split's outputs."""
+        return {}
 
     def classical_baselines(self) -> dict[str, dict[str, float]]:
         """Classical models on the same inputs, as ``{label: {"val_score": .., "test_score": ..}}``:
