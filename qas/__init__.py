@@ -6,6 +6,7 @@ is imported on first use (PEP 562), so ``import qas`` does not import torch, qsi
     import qas
     task = qas.build_task("fashion-2")
     record = qas.evaluate(qas.CircuitDAG.from_json(text), task, qas.TrainConfig(epochs=5))
+    result = qas.search(task=qas.tasks.Classification(X, y), budget=50)
 
 Subpackages: :mod:`qas.tasks`, :mod:`qas.search` (agents, ``optimize``, runs),
 :mod:`qas.backends` (simulators); the search spaces are :mod:`search_spaces`, the circuit
@@ -23,6 +24,7 @@ from qas.core.gates import GATES, GateKind, gate_kind
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("search", "tasks", "backends")
 #: public name -> the module that defines it (imported on first use)
 _LAZY = {
     "Readout": "qas.core.readout",
@@ -61,11 +63,14 @@ __all__ = sorted([
     "SpaceError",
     "UnknownNameError",
     "gate_kind",
+    *_SUBPACKAGES,
     *_LAZY,
 ])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:  # qas.search is callable: qas.search(task=..., budget=...)
+        return importlib.import_module(f"qas.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'qas' has no attribute {name!r}")

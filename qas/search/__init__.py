@@ -1,5 +1,7 @@
 """Search: agents behind one interface, the ask-and-tell loop, runs and their outputs."""
 
+import sys
+
 from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa: F401  (register agents)
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 from qas.search.config import SearchConfig, load_config
@@ -30,3 +32,13 @@ __all__ = [
     "optimize",
     "search",
 ]
+
+
+class _CallableModule(type(sys)):
+    """``qas.search(...)`` runs a search: the package is also its main function."""
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return search(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

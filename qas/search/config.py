@@ -75,6 +75,12 @@ class SearchConfig:
         :class:`~qas.tasks.Task`; ``None``: no task), then ``train``."""
         return {**SEARCH_TRAIN, **(task.search_train if task is not None else {}), **self.train}
 
+    def resolved_final_train(self, task: Any = None) -> dict[str, Any]:
+        """The final round's training: ``FINAL_TRAIN``, then the task's ``final_train``, then the
+        keys of ``final_train`` set to something other than ``FINAL_TRAIN``'s value."""
+        mine = {k: v for k, v in self.final_train.items() if FINAL_TRAIN.get(k) != v}
+        return {**FINAL_TRAIN, **(task.final_train if task is not None else {}), **mine}
+
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
         d = self.to_dict()

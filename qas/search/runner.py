@@ -61,7 +61,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     task = make_task(task_args(config))
     space = space_of(config, task)
     config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space),
-                                   train=config.resolved_train(task))
+                                   train=config.resolved_train(task), final_train=config.resolved_final_train(task))
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
     index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)

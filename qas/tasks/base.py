@@ -52,6 +52,9 @@ class Task(ABC):
     #: search-time training this task needs other than ``SEARCH_TRAIN`` (a user's ``[search.train]``
     #: still wins); e.g. a lower learning rate where the default misranks circuits
     search_train: dict[str, Any] = {}
+    #: the final round's training this task needs other than ``FINAL_TRAIN`` (a user's
+    #: ``[search.final_train]`` still wins); e.g. more epochs on a small dataset
+    final_train: dict[str, Any] = {}
     #: the task reads a dataset: :func:`qas.tasks.build_task` passes it ``data_dir`` and
     #: ``train_limit`` (and refuses ``data_dir`` for every other task)
     uses_data: ClassVar[bool] = False

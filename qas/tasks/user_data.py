@@ -229,41 +229,50 @@ class Preprocessing:
     """Raw features -> circuit features, fitted on the training split; plain numbers, so it
     is stored with a run and applied to new inputs exactly as in training.
 
-    ``scaling``: ``"standard"`` (zero mean, unit variance), ``"minmax"`` (to [0, pi], the
-    range of a rotation angle) or ``"none"``; then, when ``components`` is set, a whitened PCA
-    to ``len(components)`` features (zero mean, unit variance each).
+    Three affine steps: ``z = (x - shift) / scale``; when ``components`` is set, a whitened PCA
+    ``z = (z - pca_mean) @ components.T`` (to fewer features); then ``z = (z - out_shift) /
+    out_scale``. ``scaling`` names the result: ``"minmax"`` maps every feature's training range
+    onto [0, pi] (the default: rotation angles are periodic, so z-scores of +-3 would wrap
+    around), ``"standard"`` gives zero mean and unit variance, ``"none"`` keeps the values
+    (a PCA, when needed, still runs on them).
     """
 
     scaling: str
     shift: tuple[float, ...]
     scale: tuple[float, ...]
+    out_shift: tuple[float, ...]
+    out_scale: tuple[float, ...]
     components: tuple[tuple[float, ...], ...] | None = None
     pca_mean: tuple[float, ...] | None = None
     explained_variance: float | None = None  # fraction kept by the PCA
 
     @classmethod
-    def fit(cls, x: np.ndarray, *, scaling: str = "standard", features: int | None = None,
+    def fit(cls, x: np.ndarray, *, scaling: str = "minmax", features: int | None = None,
             seed: int = 0) -> "Preprocessing":
-        if scaling not in ("standard", "minmax", "none"):
-            raise DataError(f"scaling must be standard, minmax or none, got {scaling!r}")
-        if scaling == "standard":
-            shift, scale = x.mean(0), x.std(0)
-        elif scaling == "minmax":
-            lo, hi = x.min(0), x.max(0)
-            shift, scale = lo, (hi - lo) / math.pi
+        if scaling not in SCALINGS:
+            raise DataError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        reduce = features is not None and features < x.shape[1]
+        f_in = x.shape[1]
+        if scaling == "standard" or (reduce and scaling == "minmax"):
+            shift, scale = x.mean(0), _nonzero(x.std(0))
         else:
-            shift, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
-        scale = np.where(scale > 1e-12, scale, 1.0)  # a constant column stays constant
-        pre = cls(scaling, tuple(map(float, shift)), tuple(map(float, scale)))
-        if features is None or features >= x.shape[1]:
-            return pre
-        from sklearn.decomposition import PCA
+            shift, scale = np.zeros(f_in), np.ones(f_in)
+        z = (x - shift) / scale
+        comps = pca_mean = kept = None
+        if reduce:
+            from sklearn.decomposition import PCA
 
-        z = pre.transform(x)
-        pca = PCA(n_components=features, whiten=True, random_state=seed).fit(z)
-        comps = pca.components_ / np.sqrt(pca.explained_variance_)[:, None]
-        return cls(scaling, pre.shift, pre.scale, tuple(tuple(map(float, c)) for c in comps),
-                   tuple(map(float, pca.mean_)), float(pca.explained_variance_ratio_.sum()))
+            pca = PCA(n_components=features, whiten=True, random_state=seed).fit(z)
+            comps = pca.components_ / np.sqrt(pca.explained_variance_)[:, None]
+            pca_mean, kept = pca.mean_, float(pca.explained_variance_ratio_.sum())
+            z = (z - pca_mean) @ comps.T
+        f_out = z.shape[1]
+        if scaling == "minmax":
+            out_shift, out_scale = z.min(0), _nonzero((z.max(0) - z.min(0)) / math.pi)
+        else:
+            out_shift, out_scale = np.zeros(f_out), np.ones(f_out)
+        return cls(scaling, _t(shift), _t(scale), _t(out_shift), _t(out_scale),
+                   None if comps is None else tuple(_t(c) for c in comps), None if pca_mean is None else _t(pca_mean), kept)
 
     @property
     def in_features(self) -> int:
@@ -271,7 +280,7 @@ class Preprocessing:
 
     @property
     def out_features(self) -> int:
-        return len(self.components) if self.components is not None else len(self.shift)
+        return len(self.out_shift)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -280,26 +289,38 @@ class Preprocessing:
         z = (x - np.asarray(self.shift)) / np.asarray(self.scale)
         if self.components is not None:
             z = (z - np.asarray(self.pca_mean)) @ np.asarray(self.components).T
-        return z
+        return (z - np.asarray(self.out_shift)) / np.asarray(self.out_scale)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"scaling": self.scaling, "shift": list(self.shift), "scale": list(self.scale)}
+        d: dict[str, Any] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
         if self.components is not None:
-            d.update(components=[list(c) for c in self.components], pca_mean=list(self.pca_mean or ()),
-                     explained_variance=self.explained_variance)
+            d["components"] = [list(c) for c in self.components]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Preprocessing":
         comps = d.get("components")
-        return cls(d["scaling"], tuple(d["shift"]), tuple(d["scale"]),
+        return cls(d["scaling"], *(tuple(d[k]) for k in ("shift", "scale", "out_shift", "out_scale")),
                    None if comps is None else tuple(tuple(c) for c in comps),
-                   None if comps is None else tuple(d["pca_mean"]), d.get("explained_variance"))
+                   None if d.get("pca_mean") is None else tuple(d["pca_mean"]), d.get("explained_variance"))
 
     def describe(self) -> str:
-        text = {"standard": "standardised (train mean and std)", "minmax": "min-max scaled to [0, pi] (train range)",
-                "none": "used as given"}[self.scaling]
+        text = {"standard": "standardised (training mean and std)",
+                "minmax": "mapped onto [0, pi] (training range)", "none": "used as given"}[self.scaling]
         if self.components is not None:
-            text += (f"; reduced from {self.in_features} to {self.out_features} features by a whitened PCA fitted on "
-                     f"the training split ({self.explained_variance:.1%} of the variance kept)")
+            text = (f"reduced from {self.in_features} to {self.out_features} features by a whitened PCA fitted on the "
+                    f"training split ({self.explained_variance:.1%} of the variance kept), then {text}")
         return text
+
+
+#: how features become angles (see Preprocessing)
+SCALINGS = ("minmax", "standard", "none")
+
+
+def _nonzero(scale: np.ndarray) -> np.ndarray:
+    """A constant column keeps a scale of 1 (it stays constant instead of dividing by zero)."""
+    return np.where(scale > 1e-12, scale, 1.0)
+
+
+def _t(v: Any) -> tuple[float, ...]:
+    return tuple(float(x) for x in v)
