@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from rich.console import Console
 from rich.table import Table
 
+from qas.core.errors import QasError
 from qas.records import EvaluationRecord
 
 
@@ -90,6 +91,60 @@ def load_best(run: str | Path) -> tuple[Any, Any]:
         return CircuitDAG.from_dict(data["circuit"]), np.asarray(data["params"], dtype=np.float64)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CircuitFormatError(f"{path}: not a qas best.json: {exc}") from None
+
+
+def predict_run(run: str | Path, data: str | Path) -> tuple[int, list[Any]]:
+    """A run's predictions for the rows of ``data`` (its feature columns; a target column, if
+    present, is ignored): ``(rows, predictions)``."""
+    import csv
+    import json
+
+    from qas.evaluation import predict
+    from qas.search.config import read_run_config
+    from qas.search.executors import make_task, task_args
+    from qas.tasks import DataError, read_data
+
+    best = json.loads(_best_file(run).read_text())
+    io = best.get("io")
+    if not io:
+        raise QasError(f"{run} is a run of task {best.get('task')!r}, which does not predict from rows of data")
+    path = Path(data)
+    target = io["target"]
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+        if target not in header:  # unlabelled rows: read them with a placeholder target
+            target = None
+    if target is None:
+        table = _unlabelled(path, io["features"])
+    else:
+        table = read_data(path, target=target, features=io["features"])
+    cfg = read_run_config(Path(run) / "config.toml")
+    task = make_task(task_args(cfg, final=True))
+    dag, params = load_best(run)
+    try:
+        out = predict(dag, task, params, table.x, best["metrics"])
+    except DataError as exc:
+        raise DataError(f"{data}: {exc}") from None
+    return len(table), [p.item() if hasattr(p, "item") else p for p in out]
+
+
+def _unlabelled(path: Path, features: list[str]) -> Any:
+    """A CSV of feature columns only, read through the same checks as labelled data."""
+    import tempfile
+
+    from qas.tasks import read_data
+
+    text = path.read_text(encoding="utf-8-sig").splitlines()
+    if not text:
+        from qas.tasks import DataError
+
+        raise DataError(f"{path} is empty; it needs a header row and rows of data")
+    with tempfile.TemporaryDirectory() as tmp:
+        labelled = Path(tmp) / path.name
+        labelled.write_text("\n".join([text[0] + ",__qas_row__"] + [f"{line},{i}" for i, line in enumerate(text[1:]) if line.strip()]))
+        table = read_data(labelled, target="__qas_row__", features=features)
+    return table
 
 
 def export_run(run: str | Path, fmt: str) -> str:

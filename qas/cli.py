@@ -238,15 +238,39 @@ def show_cmd(run: Path = typer.Argument(..., help="A run directory.")) -> None:
 def verify_cmd(
     run: Path = typer.Argument(..., help="A finished run directory."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Check only the first N test inputs."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Score labelled rows of this file instead (your own data)."),
 ) -> None:
     """Recompute a run's reported test score from best_cirq.json with plain cirq.Simulator."""
     from qas.verify import verify_run
 
-    r = verify_run(run, limit=limit)
-    out_console.print(
-        f"{r['split']} score from best_cirq.json on cirq.Simulator ({r['inputs']} inputs): {r['cirq_score']:.4%}; "
-        f"reported (qsim): {r['reported_score']:.4%}; difference {r['difference']:+.4%}"
-    )
+    r = verify_run(run, limit=limit, data=data)
+    line = f"{r['split']} score from best_cirq.json on cirq.Simulator ({r['inputs']} inputs): {r['cirq_score']:.4g}"
+    if r["reported_score"] is not None:
+        line += f"; reported (qsim): {r['reported_score']:.4g}; difference {r['difference']:+.2e}"
+    out_console.print(line)
+
+
+@app.command("predict")
+def predict_cmd(
+    run: Path = typer.Argument(..., help="A finished run on your own data."),
+    data: Path = typer.Option(..., "--data", help="Rows to predict: a CSV with the run's feature columns, or an .npz."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a CSV of predictions here."),
+) -> None:
+    """Predict new rows with a run's circuit (its stored scaling applied, simulated on qsim)."""
+    from qas.api import predict_run
+
+    rows, predictions = predict_run(run, data)
+    if output is None:
+        for p in predictions:
+            print(p)
+    else:
+        import csv
+
+        with output.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["row", "prediction"])
+            w.writerows(zip(range(1, rows + 1), predictions))
+        err_console.print(f"wrote {rows} predictions to {output}")
 
 
 @app.command("pretrain")

@@ -41,6 +41,7 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
         "train_config": record.train_config,
         "metrics": record.metrics,
         "symbols": {"trainable": "theta_<k>", "features": "x_<i>"},
+        **({"io": task.io()} if task is not None and task.io() else {}),
     }
     _atomic_write(run_dir / "best.json", json.dumps(best, indent=2))
     _atomic_write(run_dir / "best_cirq.json", cirq.to_json(to_cirq(dag, record.param_array)))

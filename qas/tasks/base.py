@@ -104,6 +104,18 @@ class Task(ABC):
         if space.num_qubits != self.num_qubits:
             raise QasError(f"task {self.title} needs {self.num_qubits} qubits but space {space.name} has {space.num_qubits}")
 
+    def io(self) -> dict[str, Any]:
+        """How raw inputs become the circuit's features and its readout becomes predictions,
+        as plain values a run stores in ``best.json`` (a data task's columns, classes and fitted
+        preprocessing); empty for tasks without inputs."""
+        return {}
+
+    def targets(self, raw: Any) -> np.ndarray:
+        """Raw target values (labels, numbers) as this task's training targets."""
+        from qas.core.errors import QasError
+
+        raise QasError(f"task {self.title} has no targets to encode")
+
     def describe(self) -> list[str]:
         """Sentences for the report: what the task is and what was chosen for it (none by default)."""
         return []

@@ -237,6 +237,13 @@ class DataTask(Task):
             idx = order[i:i + batch_size]
             yield Batch(whole.features[idx], whole.targets[idx])
 
+    def io(self) -> dict[str, Any]:
+        return {"features": list(self.feature_names), "target": self.target, "kind": self.kind,
+                "preprocessing": self.preprocessing.to_dict(), **self._io()}
+
+    def _io(self) -> dict[str, Any]:
+        return {}
+
     def inputs(self, rows: Any) -> np.ndarray:
         x = from_arrays(rows, np.zeros(len(rows)), features=list(self.feature_names), source="new rows").x
         return self.preprocessing.transform(x).astype(np.float32)
@@ -318,6 +325,16 @@ class Classification(DataTask):
 
     def _decode(self, y: np.ndarray) -> np.ndarray:
         return np.array([self.classes[i] for i in y])
+
+    def _io(self) -> dict[str, Any]:
+        return {"classes": list(self.classes)}
+
+    def targets(self, raw: Any) -> np.ndarray:
+        index = {c: i for i, c in enumerate(self.classes)}
+        unseen = sorted({str(_label(v)) for v in raw if _label(v) not in index})
+        if unseen:
+            raise DataError(f"label(s) {unseen} are not classes of this task ({', '.join(map(str, self.classes))})")
+        return np.array([index[_label(v)] for v in raw], dtype=np.int64)
 
     def min_qubits(self) -> int:
         # one qubit per class while <Z> groups can serve them; beyond, the Born readout
@@ -416,6 +433,12 @@ class Regression(DataTask):
         if np.ptp(train.y) == 0:
             raise DataError(f"{train.source}: the target {train.target!r} is constant; there is nothing to predict")
         return train.y.astype(np.float64), None if test is None else test.y.astype(np.float64)
+
+    def targets(self, raw: Any) -> np.ndarray:
+        try:
+            return np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError("a regression's targets must be numbers") from None
 
     def _readout(self, logit_scale: float | None) -> None:
         if logit_scale is not None:
