@@ -200,17 +200,17 @@ def _checked(x: np.ndarray, y: np.ndarray, names: Sequence[str] | None, source: 
         xf = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise DataError(f"{source}: the features are not all numbers; encode them as numbers") from None
+    names = tuple(str(n) for n in names) if names is not None else tuple(f"x{i}" for i in range(xf.shape[1]))
+    if len(names) != xf.shape[1]:
+        raise DataError(f"{source}: {xf.shape[1]} feature columns but {len(names)} feature names")
     bad = np.argwhere(~np.isfinite(xf))
     if len(bad):
         r, c = bad[0]
-        col = names[c] if names is not None and c < len(names) else f"column {c}"
+        col = names[c]
         raise DataError(f"{source} row {r} {col!r}: {xf[r, c]} is not a finite number (NaN or inf); replace it or drop the row")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         r = int(np.flatnonzero(~np.isfinite(y))[0])
         raise DataError(f"{source} row {r}: target {y[r]} is not a finite number; replace it or drop the row")
-    names = tuple(str(n) for n in names) if names is not None else tuple(f"x{i}" for i in range(xf.shape[1]))
-    if len(names) != xf.shape[1]:
-        raise DataError(f"{source}: {xf.shape[1]} feature columns but {len(names)} feature names")
     ys = _targets(y.astype(object)) if y.dtype.kind in "OUSb" else y.astype(np.float64)
     return DataTable(xf, ys, names, target, source)
 
