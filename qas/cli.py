@@ -106,15 +106,27 @@ def evaluate_cmd(
     target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
     test: Optional[Path] = typer.Option(None, "--test", help=TEST_HELP),
     features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
+    hamiltonian: Optional[Path] = typer.Option(None, "--hamiltonian", help="Your Hamiltonian: Pauli terms "
+                                               "('-1.05 IIZZ' per line, or OpenFermion's '0.5 [X0 Z1] +'), or cirq JSON."),
+    molecule: Optional[str] = typer.Option(None, "--molecule", help="H2, LiH, BeH2, H2O, N2, or a geometry 'Li 0 0 0; H 0 0 1.6' (Å)."),
+    basis: Optional[str] = typer.Option(None, "--basis", help="Basis set (default sto-3g)."),
+    active_space: Optional[str] = typer.Option(None, "--active-space", help="ELECTRONS,ORBITALS (default: the molecule's)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="jordan_wigner (default), parity or bravyi_kitaev."),
+    charge: Optional[int] = typer.Option(None, "--charge"),
+    multiplicity: Optional[int] = typer.Option(None, "--multiplicity"),
+    hf: bool = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state."),
 ) -> None:
     """Train one circuit on a task and print its qsim scores."""
     from qas.api import evaluate_circuit
 
     data_options = _data_options(data, target, test, features)
-    if task is None and not data_options:
-        raise QasError("name a task with --task (e.g. fashion-2, vqe-h2) or give your own data with --data FILE --target COLUMN")
+    vqe_options = _vqe_options(hamiltonian, molecule, basis, active_space, mapping, charge, multiplicity, hf)
+    if task is None and not data_options and not vqe_options:
+        raise QasError("name a task with --task (e.g. fashion-2, vqe-h2) or give your own data with --data FILE --target "
+                       "COLUMN, or a Hamiltonian or molecule (--hamiltonian FILE, --molecule LiH)")
+    data_options = {**data_options, **vqe_options}
     evaluate_circuit(
-        task=task or "data", circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
+        task=task or ("vqe" if vqe_options else "data"), circuit=circuit, variant=variant, space=space, data_dir=data_dir, train_limit=train_limit,
         train={"epochs": epochs, "batch_size": batch_size, "lr": lr, "steps": steps, "seed": seed},
         splits=_parse_splits(splits), cache=cache, baseline=baseline, console=out_console,
         task_options={**data_options, **_parse_task_options(task_option or [])},
@@ -135,6 +147,22 @@ def _data_options(data: Optional[Path], target: Optional[str], test: Optional[Pa
     if features is not None:
         options["features"] = features
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _vqe_options(hamiltonian: Optional[Path], molecule: Optional[str], basis: Optional[str],
+                 active_space: Optional[str], mapping: Optional[str], charge: Optional[int],
+                 multiplicity: Optional[int], hf: bool) -> dict[str, object]:
+    """``--hamiltonian FILE`` or ``--molecule SPEC [--basis ...]`` as the vqe task's options."""
+    chem = {"basis": basis, "active_space": active_space, "mapping": mapping, "charge": charge,
+            "multiplicity": multiplicity, "hf": hf or None}
+    if molecule is None:
+        given = [k for k, v in chem.items() if v is not None]
+        if given:
+            raise QasError(f"--{given[0].replace('_', '-')} goes with --molecule")
+        return {} if hamiltonian is None else {"hamiltonian": str(hamiltonian.resolve())}
+    if hamiltonian is not None:
+        raise QasError("give --hamiltonian FILE or --molecule, not both")
+    return {"molecule": molecule, **{k: v for k, v in chem.items() if v is not None}}
 
 
 def _parse_task_options(items: list[str]) -> dict[str, object]:
@@ -181,14 +209,27 @@ def search_cmd(
     features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
     task_option: Optional[list[str]] = typer.Option(
         None, "--task-option", help="A task option as KEY=VALUE, e.g. qubits=6 or reuploads=2 (repeatable)."),
+    hamiltonian: Optional[Path] = typer.Option(None, "--hamiltonian", help="Your Hamiltonian: Pauli terms "
+                                               "('-1.05 IIZZ' per line, or OpenFermion's '0.5 [X0 Z1] +'), or cirq JSON."),
+    molecule: Optional[str] = typer.Option(None, "--molecule", help="H2, LiH, BeH2, H2O, N2, or a geometry 'Li 0 0 0; H 0 0 1.6' (Å)."),
+    basis: Optional[str] = typer.Option(None, "--basis", help="Basis set (default sto-3g)."),
+    active_space: Optional[str] = typer.Option(None, "--active-space", help="ELECTRONS,ORBITALS (default: the molecule's)."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="jordan_wigner (default), parity or bravyi_kitaev."),
+    charge: Optional[int] = typer.Option(None, "--charge"),
+    multiplicity: Optional[int] = typer.Option(None, "--multiplicity"),
+    hf: bool = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state."),
 ) -> None:
     """Search for the best circuit for a task and write a report."""
     from qas.search import SearchConfig, default_run_dir, load_config, search
 
     base = SearchConfig(**load_config(config)) if config else SearchConfig()
     data_options = _data_options(data, target, test, features)
+    vqe_options = _vqe_options(hamiltonian, molecule, basis, active_space, mapping, charge, multiplicity, hf)
     if data_options and task is None:
         task = "data"
+    if vqe_options and task is None:
+        task = "vqe"
+    data_options = {**data_options, **vqe_options}
     cfg = base.with_overrides(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
@@ -204,7 +245,9 @@ def search_cmd(
     if cfg.agent is not None:
         AGENTS.canonical(cfg.agent)
     if out is None:
-        label = Path(str(cfg.task_options["data"])).stem if "data" in cfg.task_options else None
+        opts = cfg.task_options
+        label = (Path(str(opts["data"])).stem if "data" in opts else Path(str(opts["hamiltonian"])).stem
+                 if "hamiltonian" in opts else str(opts["molecule"]).split()[0] if "molecule" in opts else None)
         out = default_run_dir(cfg) if label is None else Path("runs") / f"{label}-{cfg.agent or 'auto'}-seed{cfg.seed}"
     search(cfg, out, resume=resume, console=out_console)
 

@@ -72,6 +72,9 @@ class SearchSpace:
     encoding: AngleEncoding | None = None
     description: str = field(default="", compare=False)
     reuploads: int = 1
+    #: a basis state prepared before everything (X on each ``1``, qubit 0 first), e.g. the
+    #: Hartree-Fock state ``"1100"`` of a molecule; ``None``: circuits start in ``|0...0>``
+    initial_state: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -99,6 +102,11 @@ class SearchSpace:
             raise SpaceError(f"space {self.name!r}: two-qubit gates need at least 2 qubits")
         if self.encoding is not None:
             self.encoding.gates(self.num_qubits)  # raises if it does not fit
+        if self.initial_state is not None:
+            bits = str(self.initial_state)
+            if len(bits) != self.num_qubits or set(bits) - {"0", "1"}:
+                raise SpaceError(f"space {self.name!r}: initial_state must be {self.num_qubits} bits of 0 and 1, "
+                                 f"got {self.initial_state!r}")
         if isinstance(self.reuploads, bool) or not isinstance(self.reuploads, int) or self.reuploads < 1:
             raise SpaceError(f"space {self.name!r}: reuploads must be an integer >= 1, got {self.reuploads!r}")
         if self.reuploads > 1:
@@ -124,6 +132,22 @@ class SearchSpace:
     def encoding_gates(self) -> tuple[Gate, ...]:
         return self.encoding.gates(self.num_qubits) if self.encoding else ()
 
+    def initial_gates(self) -> tuple[Gate, ...]:
+        """The X gates that prepare :attr:`initial_state` (none without one)."""
+        return tuple(Gate("X", (q,)) for q, b in enumerate(self.initial_state or "") if b == "1")
+
+    def _without_initial(self, gates: Iterable[Gate]) -> list[Gate]:
+        """``gates`` less the initial-state X gates: the first gate on each prepared wire."""
+        todo = {g.qubits[0] for g in self.initial_gates()}
+        out = []
+        for g in gates:
+            if g.kind == "X" and g.qubits[0] in todo:
+                todo.discard(g.qubits[0])
+                continue
+            todo.difference_update(g.qubits)
+            out.append(g)
+        return out
+
     @property
     def num_features(self) -> int:
         return self.encoding.num_features if self.encoding else 0
@@ -135,14 +159,15 @@ class SearchSpace:
         encoding copy. (Every copy touches every qubit, so a cell gate sits between the same
         two copies on all its wires.)
         """
+        gates = self._without_initial(dag.gates) if self.initial_state else dag.gates
         if self.reuploads == 1:
-            return tuple(g for g in dag.gates if g.role != "feature")
+            return tuple(g for g in gates if g.role != "feature")
         per_qubit = [0] * self.num_qubits
         for g in self.encoding_gates():
             per_qubit[g.qubits[0]] += 1
         seen = [0] * dag.num_qubits
         cell = []
-        for g in dag.gates:
+        for g in gates:
             if g.role == "feature":
                 seen[g.qubits[0]] += 1
             elif all(seen[q] <= per_qubit[q] for q in g.qubits if q < len(per_qubit)):
@@ -152,7 +177,7 @@ class SearchSpace:
     def build(self, ansatz: Iterable[Gate]) -> CircuitDAG:
         """The circuit made of this space's encoding followed by ``ansatz`` (``reuploads`` times)."""
         block = self.encoding_gates() + tuple(ansatz)
-        return CircuitDAG(self.num_qubits, block * self.reuploads)
+        return CircuitDAG(self.num_qubits, self.initial_gates() + block * self.reuploads)
 
     @property
     def lifts_cells(self) -> bool:
@@ -218,6 +243,8 @@ class SearchSpace:
                 d["encoding"]["weighted"] = True
         if self.reuploads == 1:
             del d["reuploads"]  # fingerprints of spaces without re-uploading predate the field
+        if self.initial_state is None:
+            del d["initial_state"]  # likewise
         return d
 
     @property

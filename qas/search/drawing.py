@@ -19,9 +19,10 @@ from qas.core.gates import GATES
 def cell_of(dag: CircuitDAG, space: Any) -> tuple[list[Gate], int, Any]:
     """``(cell gates, copies, encoding)``: one block of ``dag`` as its space builds it, or all
     of ``dag``'s gates (copies 1, no encoding) when the space cannot take it apart."""
-    if space is not None and space.encoding is not None and space.contains(dag):
-        one = space.lower(dag)
-        return list(space.cell_space.ansatz(one)), space.reuploads, space.encoding
+    if space is not None and space.contains(dag):
+        if space.encoding is not None:
+            return list(space.cell_space.ansatz(space.lower(dag))), space.reuploads, space.encoding
+        return list(space.ansatz(dag)), 1, None  # the initial-state preparation left out
     return list(dag.gates), 1, None
 
 

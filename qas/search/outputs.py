@@ -225,11 +225,13 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
     draw_circuit(dag, run_dir / "circuit.png", space=space)
     gates, copies, encoding = cell_of(dag, space)
     cell = [g for g in gates if g.role != "feature"]
-    shape = (f"{copies} x (encoding, cell of {len(cell)} gates)" if copies > 1 else
-             f"{'encoding, then ' if encoding is not None else ''}{len(cell)} gates")
+    shape = (f"{copies} x (encoding, cell of {len(cell)} gates), {len(dag)} gates in all" if copies > 1 else
+             f"the encoding, then {len(cell)} gates" if encoding is not None else f"{len(dag)} gates")
+    if space is not None and space.initial_state and space.contains(dag):
+        shape += f", after preparing |{space.initial_state}>"
     lines += [
         "## Best circuit",
-        f"`{dag.key[:16]}`: {shape}; {len(dag)} gates in all. {origin}",
+        f"`{dag.key[:16]}`: {shape}. {origin}",
         "",
         f"Cost: {circuit_cost(dag)}.",
         "",

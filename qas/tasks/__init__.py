@@ -7,12 +7,15 @@ by name with keyword options.
 from pathlib import Path
 from typing import Any
 
-from qas.tasks import classification, maxcut, state_prep, supervised, tfim, vqe_h2  # noqa: F401  (register tasks)
+from qas.tasks import classification, maxcut, state_prep, supervised, tfim, vqe, vqe_h2  # noqa: F401  (register tasks)
 from qas.core.readout import Readout
 from qas.tasks.base import TASKS, Batch, Task, TaskPreset
 
 #: names of the task modules, imported on first use (PEP 562)
 _LAZY = {
+    "VQE": "qas.tasks.vqe",
+    "read_hamiltonian": "qas.tasks.vqe",
+    "molecule": "qas.tasks.chemistry",
     "Classification": "qas.tasks.supervised",
     "Regression": "qas.tasks.supervised",
     "DataTask": "qas.tasks.supervised",
