@@ -14,7 +14,7 @@ stamp=.venv/.qas-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing qas and its dependencies"
   python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet -e '.[dev]'
+  python -m pip install --quiet -e '.[dev,chem]'
   touch "$stamp"
 fi
 # Data: Debian's package when we can install it; otherwise qas downloads into its cache,
