@@ -1,4 +1,13 @@
-"""Loading the latent space a search uses: the shipped checkpoint of the space, or any other."""
+"""The latent space a search uses: a given checkpoint, the shipped one of the space, or one
+pretrained on first use.
+
+A space without shipped embeddings (a user's TOML space, a space made for the user's data)
+gets a small VGAE pretrained the first time a latent agent needs one, sized to the search:
+a pool of ``100 x budget`` circuits (5,000 to 50,000), at most ``PRETRAIN_SECONDS`` of
+training. It is cached by the space's fingerprint in ``~/.cache/qas/embeddings/spaces/``, so
+every later search of that space reuses it. Below ``PRETRAIN_MIN_BUDGET`` evaluations the
+default agent does not pay for it and runs regularized evolution instead (:func:`plan`).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +16,83 @@ from typing import Any
 
 from encoders.pool_index import PoolIndex
 
+#: searches smaller than this do not pretrain embeddings for the default agent
+PRETRAIN_MIN_BUDGET = 50
+#: the most seconds of pretraining on first use
+PRETRAIN_SECONDS = 240.0
+
+
+def cached_path(space: Any) -> Path:
+    """Where embeddings pretrained on first use for ``space`` live (by fingerprint)."""
+    from encoders.store import cache_root
+
+    return cache_root() / "spaces" / f"{space.fingerprint}.pt"
+
+
+def available(space: Any, embeddings: str | None = None) -> Path | None:
+    """The embeddings a search of ``space`` would use without pretraining: given, shipped or cached."""
+    from encoders.store import pretrained_path
+
+    if embeddings:
+        return Path(embeddings)
+    cell = space.cell_space
+    shipped = pretrained_path(cell)
+    if shipped is not None:
+        return shipped
+    cached = cached_path(cell)
+    return cached if cached.is_file() else None
+
+
+def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, str]:
+    """The default agent for a search of ``space`` and, in one line, why."""
+    found = available(space, embeddings)
+    if found is not None:
+        return "reinforce", f"REINFORCE on the latent space of {found}"
+    if budget >= PRETRAIN_MIN_BUDGET:
+        return "reinforce", (f"REINFORCE on a latent space pretrained on first use for {space.cell_space.name} "
+                             f"(cached in {cached_path(space.cell_space).parent})")
+    return "evolution", (f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
+                         f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
+
+
+def pretrain_on_first_use(space: Any, budget: int, *, seed: int = 0) -> Path:
+    """Pretrain a VGAE for ``space`` (a cell space) sized to ``budget`` and cache it; returns its path."""
+    from encoders import pretrain
+
+    path = cached_path(space)
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = min(50_000, max(5_000, 100 * budget))
+    tmp = path.with_name(path.stem + f".{__import__('os').getpid()}.tmp.pt")
+    pretrain(space, n=n, seed=seed, out=tmp, time_limit=PRETRAIN_SECONDS,
+             command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
+    tmp.replace(path)
+    return path
+
+
 # Loading a 100k-circuit store takes seconds; a process that runs several searches (tests,
 # experiments) loads each file once. Keyed by file, size and mtime, so a rewritten file reloads.
 _LOADED: dict[tuple, PoolIndex] = {}
 
 
-def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int = 0) -> PoolIndex | None:
+def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int = 0, budget: int = 100) -> PoolIndex | None:
     """The pool and latent table for ``space``.
 
     ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space.
-    Agents that need a latent space get a clear error when none exists; the others (random,
-    evolution) use the pool when there is one and sample the space when not. A re-uploading
-    space uses the embeddings of its cells (``space.cell_space``).
+    Agents that need a latent space get one pretrained on first use when none exists; the
+    others (random, evolution) use the pool when there is one and sample the space when not. A
+    re-uploading space uses the embeddings of its cells (``space.cell_space``).
     """
-    from encoders.store import load_embeddings, pretrained_path
+    from encoders.store import load_embeddings
 
     searched, space = space, space.cell_space
-    path = Path(embeddings) if embeddings else pretrained_path(space)
+    path = available(searched, embeddings)
     if path is None and not required:
         return None
+    if path is None:
+        path = pretrain_on_first_use(space, budget, seed=seed)
+        embeddings = str(path)
     stat = path.stat() if path is not None and path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:

@@ -212,7 +212,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
     title = task.title if task is not None else f"{config.task}{' / ' + config.variant if config.variant else ''}"
     lines = [f"# qas search: {title}", ""]
     lines += [
-        f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}",
+        f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}"
+        + (f" (the default: {stats['agent_note']})" if stats.get("agent_note") else ""),
         f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
         f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim); "
         f"{stats['cache_hits']} cache hits",

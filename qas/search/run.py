@@ -233,6 +233,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
         "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
         "cache_hits": state.cache_hits,
+        "agent_note": state.agent_note,
     }
     if cfg.final:
         fr = final_round(state, ranked_trials, console, executor)

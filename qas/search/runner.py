@@ -43,6 +43,7 @@ class SearchState:
     coordinator: Any = None  # a RunCoordinator
     noise: Any = None
     cache_hits: int = 0
+    agent_note: str = ""  # why the default agent was chosen (the report says it)
 
 
 def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -> SearchState:
@@ -60,11 +61,14 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     run_dir = Path(run_dir)
     task = make_task(task_args(config))
     space = space_of(config, task)
-    config = config.with_overrides(space=config.space or space.name, agent=config.agent or _default_agent(config, space),
+    from qas.search.embeddings import plan
+
+    default_agent, why = plan(space, config.budget, config.embeddings)
+    config = config.with_overrides(space=config.space or space.name, agent=config.agent or default_agent,
                                    train=config.resolved_train(task), final_train=config.resolved_final_train(task))
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
-    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed)
+    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed, budget=config.budget)
     context = SearchContext(space=space, seed=config.seed, index=index)
     agent = agent_cls(context, **config.agent_options)
     noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
@@ -100,7 +104,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     claims = retry_on_race(lambda: ClaimTable(url, study_name))
     coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
-                        ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise)
+                        ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise,
+                        agent_note=why if config.agent == default_agent else "")
     _fail_stale_trials(state)
     _restore(state)
     return state
@@ -159,13 +164,6 @@ def _check_task(study: Any, task: Any, run_dir: Path) -> None:
         )
     if pinned is None:
         study.set_user_attr("task_fingerprint", task.fingerprint)
-
-
-def _default_agent(config: SearchConfig, space: Any) -> str:
-    """REINFORCE on the latent space when embeddings exist for the space; evolution otherwise."""
-    from encoders.store import pretrained_path
-
-    return "reinforce" if config.embeddings or pretrained_path(space.cell_space) is not None else "evolution"
 
 
 def _fail_stale_trials(state: SearchState) -> None:
