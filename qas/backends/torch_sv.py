@@ -14,8 +14,8 @@ So the circuit is compiled into a few large, vectorised operations, with the sam
   ``addmm`` and one ``cos`` for all trainable gates of the circuit: ``cos(t/2)``, ``sin(t/2) =
   cos(t/2 - pi/2)``, U3's ``magnitude * cos/sin(phase)``), or ``cos(a0)`` affine in the
   features. Gate matrices are gathered from the tables with precomputed indices (one
-  ``index_select`` + ``view_as_complex`` per group). The structure of each one-angle kind is
-  derived from, and checked against, :mod:`qas.backends.torch_gates` at import;
+  ``index_select`` + ``view_as_complex`` per group). Which kinds have such entries is
+  derived from each kind's own matrix (:mod:`qas.backends.torch_forms`);
 - the data-encoding prefix (one-qubit gates that come first on their wires) is built as a
   product state, all wires and the whole batch at once;
 - the gates that do not depend on the input are fused greedily into blocks of at most
@@ -40,9 +40,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from qas.backends.torch_gates import MATRICES
+from qas.backends.torch_forms import (CODE_C as _CODE_C, CODE_MINUS_C as _CODE_MINUS_C, CODE_MINUS_S as _CODE_MINUS_S,
+                                      CODE_S as _CODE_S, U3, rotation_codes, u3_form)
 from qas.core.circuit import CircuitDAG
-from qas.core.gates import GATES
+from qas.core.gates import GateKind
 from qas.core.readout import Readout
 
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
@@ -55,63 +56,12 @@ KRON_QUBITS = 5
 
 @dataclass(frozen=True)
 class _Op:
-    kind: str
+    kind: GateKind
     qubits: tuple[int, ...]
     source: str  # "none" | "fixed" | "param" | "feature"
     index: tuple[int, ...] = ()  # param indices or (feature,)
     angles: tuple[float, ...] = ()
 
-
-# -- one-angle gates as A + cos(t/2) B + sin(t/2) C ---------------------------------------
-# Every one-angle kind (RX, RY, RZ, RZZ, CRX, CRY, CRZ) is exp(-i t/2 G) with G^2 = 1, possibly
-# controlled, so the real and the imaginary part of each entry is one of 0, 1, -1, +-c, +-s.
-# The codes are derived (and checked) from the torch_gates matrices themselves.
-_CODE_ZERO, _CODE_ONE, _CODE_MINUS_ONE, _CODE_C, _CODE_MINUS_C, _CODE_S, _CODE_MINUS_S = range(7)
-
-
-def _rotation_codes(kind: str) -> np.ndarray | None:
-    """``(d, d, 2)`` codes of a one-angle kind's (re, im) entries, or None if not of that form."""
-    fn = MATRICES[kind]
-
-    def m(t: float) -> np.ndarray:
-        return fn([torch.tensor(t, dtype=torch.float64)], torch.complex128).numpy()
-
-    try:
-        m0, mpi, m2pi = m(0.0), m(math.pi), m(2 * math.pi)
-    except Exception:  # noqa: BLE001 - not a one-angle kind
-        return None
-    a, b = (m0 + m2pi) / 2, (m0 - m2pi) / 2
-    c = mpi - a
-    d = m0.shape[0]
-    codes = np.zeros((d, d, 2), dtype=np.int64)
-    for part, get in enumerate((np.real, np.imag)):
-        for i in range(d):
-            for j in range(d):
-                coeffs = [get(x[i, j]) for x in (a, b, c)]
-                rounded = [round(x) for x in coeffs]
-                if any(abs(x - r) > 1e-9 or abs(r) > 1 for x, r in zip(coeffs, rounded)) or sum(map(abs, rounded)) > 1:
-                    return None
-                ra, rb, rc = rounded
-                codes[i, j, part] = (_CODE_ONE if ra == 1 else _CODE_MINUS_ONE if ra == -1 else
-                                     _CODE_C if rb == 1 else _CODE_MINUS_C if rb == -1 else
-                                     _CODE_S if rc == 1 else _CODE_MINUS_S if rc == -1 else _CODE_ZERO)
-    t = 0.7
-    cs, sn = math.cos(t / 2), math.sin(t / 2)
-    table = np.array([0.0, 1.0, -1.0, cs, -cs, sn, -sn])
-    rebuilt = table[codes[..., 0]] + 1j * table[codes[..., 1]]
-    return codes if np.allclose(rebuilt, m(t), atol=1e-12) else None
-
-
-_ROTATIONS: dict[str, np.ndarray] = {}
-for _kind in MATRICES:
-    _codes = _rotation_codes(_kind) if GATES.get(_kind).num_angles == 1 else None
-    if _codes is not None:
-        _ROTATIONS[_kind] = _codes
-
-# U3 = [[e(g, c), e(g + lam + pi, s)], [e(g + phi, s), e(g + phi + lam, c)]] with
-# e(p, m) = m cos p + i m sin p, g = theta/2, c, s = cos g, sin g (torch_gates.u3); CU3 is
-# controlled(U3). Kind -> 0: U3, 1: CU3.
-_U3_KINDS = {"U3": 0, "CU3": 1}
 
 # Table layout. Shared table (one per forward, input independent):
 #   [constants (0, 1, -1, fixed gates' entries) | trainable entries | other trainable gates]
@@ -143,13 +93,13 @@ class TorchCircuit:
         ops: list[_Op] = []
         for g, sl in zip(dag.gates, dag.param_slices()):
             if g.role == "fixed":
-                ops.append(_Op(g.kind, g.qubits, "fixed", angles=g.angles))
+                ops.append(_Op(g.spec, g.qubits, "fixed", angles=g.angles))
             elif g.role == "trainable":
-                ops.append(_Op(g.kind, g.qubits, "param", tuple(range(sl.start, sl.stop))))
+                ops.append(_Op(g.spec, g.qubits, "param", tuple(range(sl.start, sl.stop))))
             elif g.role == "feature":
-                ops.append(_Op(g.kind, g.qubits, "feature", (g.feature,)))
+                ops.append(_Op(g.spec, g.qubits, "feature", (g.feature,)))
             else:
-                ops.append(_Op(g.kind, g.qubits, "none"))
+                ops.append(_Op(g.spec, g.qubits, "none"))
         self._ops = ops
         self._build_tables(ops)
 
@@ -194,15 +144,16 @@ class TorchCircuit:
         const_base: dict[int, int] = {}
         for i, op in enumerate(ops):
             if op.source in ("none", "fixed"):
-                fn = MATRICES[op.kind]
+                fn = op.kind.torch_matrix
                 angles = [torch.tensor(a, dtype=self.real_dtype) for a in op.angles]
                 m = torch.view_as_real(fn(angles if op.source == "fixed" else (), self.dtype).resolve_conj())
                 const_base[i] = len(consts)
                 consts += m.reshape(-1).tolist()
             elif op.source == "param":
-                (rot_p if op.kind in _ROTATIONS else u3_p if op.kind in _U3_KINDS else gen_p).append(i)
+                rotation = rotation_codes(op.kind) is not None
+                (rot_p if rotation else u3_p if u3_form(op.kind) is not None else gen_p).append(i)
             else:
-                (rot_f if op.kind in _ROTATIONS else gen_f).append(i)
+                (rot_f if rotation_codes(op.kind) is not None else gen_f).append(i)
         self._const = torch.tensor(consts, dtype=self.real_dtype)
         nc = len(consts)
         self._nconst = nc
@@ -225,7 +176,7 @@ class TorchCircuit:
         f_rows: list[tuple[int, float]] = []  # (feature, bias) of a0 = feature / 2 + bias
 
         def rotation_template(i: int, offset: int, rows: list, feature: bool) -> np.ndarray:
-            codes = _ROTATIONS[ops[i].kind]
+            codes = rotation_codes(ops[i].kind)
             lookup = np.array([_ZERO, _ONE, _MINUS_ONE, 0, 0, 0, 0])
             for code in (_CODE_C, _CODE_MINUS_C, _CODE_S, _CODE_MINUS_S):
                 if (codes == code).any():
@@ -258,7 +209,7 @@ class TorchCircuit:
                 for k in range(4):
                     core[k // 2, k % 2, part] = nc + len(p_rows)
                     p_rows.append(({th: 0.5}, mag_bias[k], phases[k], phase_bias[k] + shift))
-            if _U3_KINDS[ops[i].kind] == 0:
+            if u3_form(ops[i].kind) == U3:
                 templates[i] = core
             else:
                 t = np.zeros((4, 4, 2), dtype=np.int64)
@@ -512,7 +463,7 @@ class TorchCircuit:
             parts.append(a[0] * a[1])
         for i in self._gen_p:
             op = self._ops[i]
-            m = MATRICES[op.kind]([params[j] for j in op.index], self.dtype)
+            m = op.kind.torch_matrix([params[j] for j in op.index], self.dtype)
             parts.append(torch.stack([m.real, m.imag], -1).reshape(-1))  # (not view_as_real: odd offsets in backward)
         return torch.cat(parts) if len(parts) > 1 else parts[0]
 
@@ -524,7 +475,7 @@ class TorchCircuit:
         for i in self._gen_f:
             assert features is not None
             op = self._ops[i]
-            m = MATRICES[op.kind]([features[:, op.index[0]]], self.dtype)
+            m = op.kind.torch_matrix([features[:, op.index[0]]], self.dtype)
             parts.append(torch.stack([m.real, m.imag], -1).reshape(b, -1))
         return torch.cat(parts, 1) if len(parts) > 1 else parts[0] if parts else torch.zeros(b, 0, dtype=self.real_dtype)
 
