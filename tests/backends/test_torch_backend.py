@@ -119,4 +119,4 @@ def test_reuploaded_feature_chains_are_exact_and_fused(block_qubits):
     # per-input matmuls: the second encoding is one product over its 5 wires (20 gates); in
     # `mixed`, RZZ.RZZ is one chain, and the four one-wire chains (RX|RZ on q0, split by the
     # trainable RY; RY|RX on q4, split by CZ) pair up into two products on (q0, q4).
-    assert sum(kind == "feature" for kind, _, _ in circ._items) == 4
+    assert sum(kind == "feature" for kind, _, _ in circ.program.items) == 4
