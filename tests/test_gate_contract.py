@@ -225,3 +225,11 @@ def test_every_builtin_kind_has_its_fast_path():
     assert rotations == {"RX", "RY", "RZ", "RZZ", "CRX", "CRY", "CRZ"}
     assert {GATES.get(n).name: u3_form(GATES.get(n)) for n in GATES if u3_form(GATES.get(n)) is not None} == {
         "U3": 0, "CU3": 1}
+
+
+def test_a_kind_repr_evaluates_back_to_it():
+    import qas
+
+    for name in GATES:
+        kind = GATES.get(name)
+        assert eval(repr(kind), {"qas": qas}) is kind

@@ -93,7 +93,7 @@ class GateKind:
         return self.cirq_match(gate)
 
     def __repr__(self) -> str:
-        return f"qas.gates.GATES.get({self.name!r})"
+        return f"qas.GATES.get({self.name!r})"
 
 
 _PIECES = {
