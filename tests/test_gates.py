@@ -39,7 +39,7 @@ EXPECTED = {
     "CRX": lambda t: _ctrl(_rx(t)),
     "CRY": lambda t: _ctrl(_ry(t)),
     "CRZ": lambda t: _ctrl(_rz(t)),
-    # controlled PhasedXZ = controlled (exp(i theta/2) u3): see qas/gates.py
+    # controlled PhasedXZ = controlled (exp(i theta/2) u3): see qas/core/gates.py
     "CU3": lambda t, p, l: _ctrl(np.exp(0.5j * t) * _u3(t, p, l)),
     "RZZ": lambda t: np.diag(np.exp(-0.5j * t * np.array([1, -1, -1, 1]))),
 }

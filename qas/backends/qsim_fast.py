@@ -20,7 +20,8 @@ structural work once:
    into a sparse coefficient table so that all angles of all gates for the
    whole batch come out of one gather.  Operations are greedily
    fused into blocks of at most ``max_block_qubits`` qubits (default 2), in a
-   way that respects gate ordering.
+   way that respects gate ordering.  (:mod:`qas.backends.qsim_plan`, with the
+   gate matrices in :mod:`qas.backends.qsim_matrices`.)
 2. **Batch (once per call).**  Each block's unitary is computed for the whole
    batch with a gather + batched ``matmul`` per gate (cheap: 4x4 matrices), cast to
    complex64 (qsim is float32), and converted to Python lists in one go.
@@ -29,7 +30,8 @@ structural work once:
    the loop.  By default (<= 14 qubits) qsim returns the final state
    (``qsim_simulate_fullstate``) and the observables are evaluated for the
    whole batch at once in numpy; otherwise qsim's own
-   ``qsim_simulate_expectation_values`` is called per input.
+   ``qsim_simulate_expectation_values`` is called per input
+   (:mod:`qas.backends.qsim_observables`).
 
 Measured (2-core dev box, experiments/bench_qsim_scoring.py, 1000 inputs):
 ~45x at 4 qubits / 40 gates, ~35x at 8 qubits / 80 gates, ~48x for the
@@ -72,8 +74,7 @@ fused in float64 before the cast to complex64).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cirq
 import numpy as np
@@ -81,7 +82,9 @@ import sympy
 from qsimcirq import qsim
 from qsimcirq import QSimOptions, QSimSimulator
 
-from qas.core.errors import CircuitError
+from qas.backends.qsim_matrices import UnsupportedGateError
+from qas.backends.qsim_observables import Observable, PauliEvaluator, build_opsums
+from qas.backends.qsim_plan import QSIM_MAX_MATRIX_QUBITS, BlockProgram, plan_circuit
 
 __all__ = [
     "QsimBatchExpectation",
@@ -89,338 +92,10 @@ __all__ = [
     "reference_expectations",
 ]
 
-Observable = Union[cirq.PauliSum, cirq.PauliString]
-
-#: qsim's generic matrix gate accepts at most 6 qubits.
-_QSIM_MAX_MATRIX_QUBITS = 6
 #: Default cut-off for evaluating observables in numpy from full states.
 _NUMPY_EV_MAX_QUBITS = 14
 #: Max complex amplitudes held at once when collecting states (bounds memory: 2**22 * 8 B = 32 MiB).
 _STATE_BUFFER_AMPLITUDES = 2**22
-
-
-class UnsupportedGateError(CircuitError, NotImplementedError):
-    """Raised at construction when an operation cannot be handled by the fast path.
-
-    A :class:`~qas.core.errors.CircuitError` (so the CLI reports it cleanly) and a
-    ``NotImplementedError`` (it is a backend limitation, not a broken circuit).
-    """
-
-
-# ---------------------------------------------------------------------------
-# Batched gate matrices
-# ---------------------------------------------------------------------------
-
-
-class _GateMatrix:
-    """Produces a gate's unitary (cirq convention) for a batch of parameter values.
-
-    ``exprs`` are the sympy expressions of the gate's numeric parameters; at
-    evaluation time they arrive already evaluated as columns of ``p``.
-    """
-
-    exprs: Tuple[sympy.Expr, ...] = ()
-    dim: int
-
-    def __call__(self, p: np.ndarray) -> np.ndarray:
-        """``p``: ``(batch, len(exprs))`` float64 -> ``(batch or 1, dim, dim)`` complex128."""
-        raise NotImplementedError
-
-
-@dataclass
-class _ConstMatrix(_GateMatrix):
-    """Gate without symbols: its unitary is computed once by cirq."""
-
-    unitary: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.dim = self.unitary.shape[0]
-        self._u = self.unitary[None].astype(np.complex128)
-
-    def __call__(self, p: np.ndarray) -> np.ndarray:
-        return self._u
-
-
-@dataclass
-class _EigenMatrix(_GateMatrix):
-    """Any ``cirq.EigenGate`` (rx/ry/rz, X/Y/Z/H/CZ/CNOT/SWAP powers) with a symbolic exponent.
-
-    cirq defines ``U(e) = sum_k exp(i*pi*e*(lambda_k + global_shift)) P_k``; we
-    evaluate exactly that, vectorised over the batch, so cirq's global-phase
-    convention is kept (it matters once the gate is controlled).
-    """
-
-    exponent: sympy.Expr
-    half_turns: np.ndarray  # (K,) lambda_k + global_shift
-    projectors: np.ndarray  # (K, d, d)
-
-    def __post_init__(self) -> None:
-        self.exprs = (self.exponent,)
-        self.dim = self.projectors.shape[1]
-
-    def __call__(self, p: np.ndarray) -> np.ndarray:
-        phases = np.exp(1j * np.pi * p[:, 0:1] * self.half_turns[None, :])  # (B, K)
-        return (phases[:, :, None, None] * self.projectors[None]).sum(axis=1)
-
-
-@dataclass
-class _PhasedXZMatrix(_GateMatrix):
-    """``cirq.PhasedXZGate`` = Z**(z+a) . X**x . Z**(-a) (cirq's own formula)."""
-
-    x: sympy.Expr
-    z: sympy.Expr
-    a: sympy.Expr
-
-    def __post_init__(self) -> None:
-        self.exprs = (self.x, self.z, self.a)
-        self.dim = 2
-
-    def __call__(self, p: np.ndarray) -> np.ndarray:
-        x, z, a = p[:, 0], p[:, 1], p[:, 2]
-        half = np.exp(0.5j * np.pi * x)
-        ucx = half * np.cos(0.5 * np.pi * x)
-        usx = -1j * half * np.sin(0.5 * np.pi * x)
-        u = np.empty((p.shape[0], 2, 2), dtype=np.complex128)
-        u[:, 0, 0] = ucx
-        u[:, 0, 1] = usx * np.exp(-1j * np.pi * a)
-        u[:, 1, 0] = usx * np.exp(1j * np.pi * (z + a))
-        u[:, 1, 1] = ucx * np.exp(1j * np.pi * z)
-        return u
-
-
-@dataclass
-class _ControlledMatrix(_GateMatrix):
-    """``cirq.ControlledGate`` of a symbolic sub-gate: identity except on the active control block(s)."""
-
-    sub: _GateMatrix
-    num_controls: int
-    active_offsets: Tuple[int, ...]  # row/col offsets (in units of sub.dim) where controls are satisfied
-
-    def __post_init__(self) -> None:
-        self.exprs = self.sub.exprs
-        self.dim = self.sub.dim * (2**self.num_controls)
-
-    def __call__(self, p: np.ndarray) -> np.ndarray:
-        sub = self.sub(p)
-        u = np.zeros((sub.shape[0], self.dim, self.dim), dtype=np.complex128)
-        diag = np.arange(self.dim)
-        u[:, diag, diag] = 1.0
-        s = self.sub.dim
-        for k in self.active_offsets:
-            u[:, k * s : (k + 1) * s, k * s : (k + 1) * s] = sub
-        return u
-
-
-def _op_name(op: cirq.Operation) -> str:
-    gate = op.gate
-    return f"{type(gate).__name__} ({gate!r}) in operation {op!r}" if gate is not None else repr(op)
-
-
-def _symbolic_matrix(gate: cirq.Gate, op: cirq.Operation) -> _GateMatrix:
-    """Batched-matrix builder for a parameterized gate; raises for unsupported types."""
-    if isinstance(gate, cirq.PhasedXZGate):
-        return _PhasedXZMatrix(
-            sympy.sympify(gate.x_exponent),
-            sympy.sympify(gate.z_exponent),
-            sympy.sympify(gate.axis_phase_exponent),
-        )
-    if isinstance(gate, cirq.ControlledGate):
-        if any(d != 2 for d in gate.control_qid_shape):
-            raise UnsupportedGateError(f"Only qubit controls are supported: {_op_name(op)}")
-        sub = _gate_matrix(gate.sub_gate, op)
-        offsets = sorted(
-            {int("".join(str(int(v)) for v in assignment), 2) for assignment in gate.control_values.expand()}
-        )
-        return _ControlledMatrix(sub, gate.num_controls(), tuple(offsets))
-    if isinstance(gate, cirq.EigenGate):
-        shift = gate.global_shift
-        if cirq.is_parameterized(shift):
-            raise UnsupportedGateError(f"Symbolic global_shift is not supported: {_op_name(op)}")
-        comps = gate._eigen_components()  # part of EigenGate's subclass contract
-        half_turns = np.array([float(h) + float(shift) for h, _ in comps])
-        projectors = np.array([np.asarray(c, dtype=np.complex128) for _, c in comps])
-        return _EigenMatrix(sympy.sympify(gate.exponent), half_turns, projectors)
-    raise UnsupportedGateError(
-        f"Unsupported parameterized gate {_op_name(op)}. The fast qsim path supports symbolic "
-        "cirq.EigenGate subclasses (rx/ry/rz, XPow/YPow/ZPow/HPow/CZPow/CXPow/SwapPow...), "
-        "cirq.PhasedXZGate and cirq.ControlledGate of those; any gate without symbols that "
-        "has a unitary is supported."
-    )
-
-
-def _gate_matrix(gate: cirq.Gate, op: cirq.Operation) -> _GateMatrix:
-    if not cirq.is_parameterized(gate):
-        u = cirq.unitary(gate, None)
-        if u is None:
-            raise UnsupportedGateError(f"Gate has no unitary (measurement/channel?): {_op_name(op)}")
-        return _ConstMatrix(np.asarray(u))
-    return _symbolic_matrix(gate, op)
-
-
-# ---------------------------------------------------------------------------
-# Parameter evaluation
-# ---------------------------------------------------------------------------
-
-
-class _ParamTable:
-    """Evaluates all gate-parameter expressions for a batch of symbol values.
-
-    Affine expressions (the common case) are stored sparsely -- each gate
-    parameter depends on one or two symbols -- as padded ``(num_params, K)``
-    symbol-index / coefficient tables, so the whole batch is one gather and a
-    short sum.  Anything non-affine falls back to a vectorised
-    ``sympy.lambdify``.
-
-    Deliberately no BLAS here or in the other per-call numpy code: the
-    products are tiny, and a multi-threaded OpenBLAS call on a loaded 2-core box
-    can stall for milliseconds waiting for its worker thread (measured: 3-4x
-    slower calls under contention).
-    """
-
-    def __init__(self, exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]):
-        self.num_symbols = len(symbols)
-        index = {s: i for i, s in enumerate(symbols)}
-        known = set(symbols)
-        terms: List[List[Tuple[int, float]]] = []
-        self.b = np.zeros(len(exprs))
-        self._nonlinear: List[Tuple[int, Callable[..., np.ndarray]]] = []
-        for row, expr in enumerate(exprs):
-            free = expr.free_symbols
-            unknown = free - known
-            if unknown:
-                names = ", ".join(sorted(str(s) for s in unknown))
-                raise ValueError(f"Circuit parameter expression {expr} uses symbols not in `symbols`: {names}")
-            derivs = {s: sympy.diff(expr, s) for s in free}
-            if all(not d.free_symbols for d in derivs.values()):
-                terms.append([(index[s], float(d)) for s, d in derivs.items() if d != 0])
-                self.b[row] = float(expr.subs({s: 0 for s in free}))
-            else:
-                terms.append([])
-                self._nonlinear.append((row, sympy.lambdify(list(symbols), expr, "numpy")))
-        width = max((len(t) for t in terms), default=0)
-        self._idx = np.zeros((len(exprs), width), dtype=np.intp)
-        self._coef = np.zeros((len(exprs), width))
-        for row, t in enumerate(terms):
-            for j, (col, c) in enumerate(t):
-                self._idx[row, j] = col
-                self._coef[row, j] = c
-
-    def __call__(self, values: np.ndarray) -> np.ndarray:
-        p = np.broadcast_to(self.b, (values.shape[0], self.b.shape[0])).copy()
-        for j in range(self._idx.shape[1]):
-            p += values[:, self._idx[:, j]] * self._coef[:, j]
-        for row, fn in self._nonlinear:
-            p[:, row] = fn(*values.T)
-        return p
-
-
-# ---------------------------------------------------------------------------
-# Fusion plan
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class _PlannedOp:
-    matrix: _GateMatrix
-    qubits: Tuple[cirq.Qid, ...]
-    param_slice: slice
-
-
-@dataclass
-class _Block:
-    qubits: List[cirq.Qid]
-    ops: List[_PlannedOp] = field(default_factory=list)
-    alive: bool = True
-
-
-def _fuse(ops: Sequence[_PlannedOp], max_block_qubits: int) -> List[_Block]:
-    """Greedy, order-preserving fusion of operations into blocks of few qubits.
-
-    ``last[q]`` is the block holding the latest operation on qubit ``q``.  An
-    operation joins the single block owning its qubits if the union stays
-    small enough (valid: no later block touches those qubits).  If several
-    blocks own its qubits they are merged only if each is on the "frontier"
-    (no later block touches any of its qubits), so moving them to the end
-    cannot reorder non-commuting operations.  Otherwise a new block starts.
-    """
-    blocks: List[_Block] = []
-    last: Dict[cirq.Qid, int] = {}
-    for op in ops:
-        owners = sorted({last[q] for q in op.qubits if q in last})
-        target: Optional[int] = None
-        if len(owners) == 1:
-            blk = blocks[owners[0]]
-            extra = [q for q in op.qubits if q not in blk.qubits]
-            if len(blk.qubits) + len(extra) <= max_block_qubits:
-                blk.qubits.extend(extra)
-                target = owners[0]
-        elif len(owners) > 1:
-            frontier = all(all(last[q] == o for q in blocks[o].qubits) for o in owners)
-            union = [q for o in owners for q in blocks[o].qubits]
-            union += [q for q in op.qubits if q not in union]
-            if frontier and len(union) <= max_block_qubits:
-                merged = _Block(union, [p for o in owners for p in blocks[o].ops])
-                for o in owners:
-                    blocks[o].alive = False
-                blocks.append(merged)
-                target = len(blocks) - 1
-                for q in merged.qubits:
-                    last[q] = target
-        if target is None:
-            blocks.append(_Block(list(op.qubits)))
-            target = len(blocks) - 1
-        blocks[target].ops.append(op)
-        for q in op.qubits:
-            last[q] = target
-    return [b for b in blocks if b.alive]
-
-
-class _BlockProgram:
-    """Computes one fused block's unitary for a whole batch.
-
-    Each constituent gate is embedded into the block's ``d x d`` space with a
-    precomputed gather (``kron`` with identity on the block's other qubits,
-    done as one ``take``), then multiplied in with a batched ``matmul``.  For
-    ``d <= 8`` this is much faster than ``einsum`` with broadcasting.
-    """
-
-    def __init__(self, block: _Block):
-        self.qubits = tuple(block.qubits)
-        k = len(self.qubits)
-        self.dim = d = 2**k
-        pos = {q: i for i, q in enumerate(self.qubits)}
-        # bits[i, j]: value of block qubit j (big-endian, cirq convention) in basis state i.
-        bits = (np.arange(d)[:, None] >> (k - 1 - np.arange(k))[None, :]) & 1
-        self.steps: List[Tuple[_PlannedOp, np.ndarray]] = []
-        for op in block.ops:
-            m = len(op.qubits)
-            g = 2**m
-            cols = [pos[q] for q in op.qubits]
-            others = [j for j in range(k) if j not in cols]
-            weights = 1 << (m - 1 - np.arange(m))
-            sub = bits[:, cols] @ weights  # index of each block basis state in the gate's space
-            row, col = sub[:, None], sub[None, :]
-            same_rest = np.all(bits[:, None, others] == bits[None, :, others], axis=-1)
-            # Entries outside the gate's support point at an appended zero (index g*g).
-            gather = np.where(same_rest, row * g + col, g * g)
-            self.steps.append((op, gather))
-        self.constant = all(isinstance(op.matrix, _ConstMatrix) for op in block.ops)
-
-    def __call__(self, params: np.ndarray) -> np.ndarray:
-        """``params``: (batch, P) -> (batch or 1, dim, dim) complex128 block unitary."""
-        u: Optional[np.ndarray] = None
-        for op, gather in self.steps:
-            g = op.matrix(params[:, op.param_slice])
-            flat = np.concatenate([g.reshape(g.shape[0], -1), np.zeros((g.shape[0], 1), g.dtype)], axis=1)
-            full = flat[:, gather]
-            u = full if u is None else np.matmul(full, u)
-        assert u is not None
-        return u
-
-
-# ---------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------
 
 
 def _to_symbols(symbols: Sequence[Union[sympy.Symbol, str]]) -> List[sympy.Symbol]:
@@ -428,104 +103,6 @@ def _to_symbols(symbols: Sequence[Union[sympy.Symbol, str]]) -> List[sympy.Symbo
     if len(set(out)) != len(out):
         raise ValueError("`symbols` contains duplicates")
     return out
-
-
-def _build_opsums(
-    observables: Sequence[Observable], qubit_index: Dict[cirq.Qid, int]
-) -> List[Tuple[List["qsim.OpString"], int]]:
-    """Observables -> qsim opsums, exactly as ``QSimSimulator`` builds them."""
-    kinds = {cirq.X: qsim.kX, cirq.Y: qsim.kY, cirq.Z: qsim.kZ}
-    result = []
-    for obs in observables:
-        psum = cirq.PauliSum.wrap(obs)
-        opsum = []
-        touched = set()
-        for pstr in psum:
-            opstring = qsim.OpString()
-            opstring.weight = pstr.coefficient
-            for q, pauli in pstr.items():
-                if q not in qubit_index:
-                    raise ValueError(
-                        f"Observable acts on qubit {q!r} which is not in `qubits`."
-                    )
-                touched.add(q)
-                qsim.add_gate_to_opstring(kinds[pauli], [qubit_index[q]], opstring)
-            opsum.append(opstring)
-        result.append((opsum, len(touched)))
-    return result
-
-
-class _PauliEvaluator:
-    """Batched ``<psi|O|psi>`` for Pauli sums, straight from qsim's final states.
-
-    Why: qsim's own expectation routine copies the state and applies each
-    Pauli string separately (15 terms of H2 cost ~3x the simulation itself).
-    Here a Pauli string is a bit-flip permutation ``i -> i ^ x_mask`` times a
-    phase, so all terms sharing an ``x_mask`` collapse into one weight matrix
-    ``W_x`` (dim x num_observables) and the whole batch needs one gather and one
-    matmul per distinct ``x_mask`` (Z-only terms: just ``|psi|^2 @ W_0``).
-
-    State layout: qsim's full state is indexed like cirq's (first qubit of the
-    cirq order is the most significant bit), see ``QSimSimulator.simulate``.
-    """
-
-    def __init__(self, observables: Sequence[Observable], qubits: Sequence[cirq.Qid]):
-        n = len(qubits)
-        self.dim = dim = 2**n
-        bit = {q: n - 1 - i for i, q in enumerate(qubits)}
-        idx = np.arange(dim)
-        weights: Dict[int, np.ndarray] = {}
-        for k, obs in enumerate(observables):
-            for pstr in cirq.PauliSum.wrap(obs):
-                x_mask = z_mask = 0
-                num_y = 0
-                for q, pauli in pstr.items():
-                    if q not in bit:
-                        raise ValueError(
-                            f"Observable acts on qubit {q!r} which is not in `qubits`."
-                        )
-                    b = 1 << bit[q]
-                    if pauli == cirq.X:
-                        x_mask |= b
-                    elif pauli == cirq.Z:
-                        z_mask |= b
-                    else:  # Y = i X Z
-                        x_mask |= b
-                        z_mask |= b
-                        num_y += 1
-                parity = _popcount(idx & z_mask) & 1
-                # P|i> = i^{num_y} (-1)^{popcount(i & z_mask)} |i ^ x_mask>
-                phase = (1j**num_y) * (1 - 2 * parity)
-                w = weights.setdefault(x_mask, np.zeros((dim, len(observables)), dtype=np.complex128))
-                w[:, k] += complex(pstr.coefficient) * phase
-        diagonal = weights.pop(0, None)  # Z-only terms: real weights on |psi_i|^2
-        self.diagonal: Optional[np.ndarray] = None if diagonal is None else diagonal.real.copy()
-        self.flips = [(idx ^ x_mask, w) for x_mask, w in weights.items()]
-        self.num_observables = len(observables)
-
-    def __call__(self, psi: np.ndarray) -> np.ndarray:
-        """``psi``: (batch, dim) complex -> (batch, num_observables) float64.
-
-        Uses ``einsum`` (no BLAS threads, see :class:`_ParamTable`).
-        """
-        psi = psi.astype(np.complex128)
-        out = np.zeros((psi.shape[0], self.num_observables))
-        if self.diagonal is not None:
-            out += np.einsum("bi,io->bo", psi.real**2 + psi.imag**2, self.diagonal)
-        for perm, w in self.flips:
-            prod = psi[:, perm].conj() * psi  # Re(prod @ w) = Re(prod) Re(w) - Im(prod) Im(w)
-            out += np.einsum("bi,io->bo", prod.real, w.real) - np.einsum("bi,io->bo", prod.imag, w.imag)
-        return out
-
-
-def _popcount(a: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-        return np.bitwise_count(a).astype(np.int64)
-    count = np.zeros_like(a)
-    while np.any(a):
-        count += a & 1
-        a = a >> 1
-    return count
 
 
 class QsimBatchExpectation:
@@ -549,7 +126,7 @@ class QsimBatchExpectation:
             of the circuit's qubits plus any qubits only the observables act on
             (idle qubits stay in |0>).  The order does not change the results.
         numpy_expectations: take qsim's final state vectors and evaluate the
-            observables for the whole batch in numpy (:class:`_PauliEvaluator`)
+            observables for the whole batch in numpy (:class:`PauliEvaluator`)
             instead of calling qsim's per-input expectation routine.  Faster
             for small registers, much faster for many-term Hamiltonians.
             ``None`` (default) = on for <= 14 qubits.
@@ -571,8 +148,8 @@ class QsimBatchExpectation:
         qubits: Optional[Sequence[cirq.Qid]] = None,
         numpy_expectations: Optional[bool] = None,
     ):
-        if max_block_qubits < 1 or max_block_qubits > _QSIM_MAX_MATRIX_QUBITS:
-            raise ValueError(f"max_block_qubits must be in 1..{_QSIM_MAX_MATRIX_QUBITS}")
+        if max_block_qubits < 1 or max_block_qubits > QSIM_MAX_MATRIX_QUBITS:
+            raise ValueError(f"max_block_qubits must be in 1..{QSIM_MAX_MATRIX_QUBITS}")
         self.symbols = _to_symbols(symbols)
         if isinstance(observables, (cirq.PauliSum, cirq.PauliString)):
             observables = [observables]
@@ -595,28 +172,14 @@ class QsimBatchExpectation:
         # qsim numbers qubits in reverse of cirq's order.
         self._qsim_index = {q: i for i, q in enumerate(reversed(self.qubits))}
 
-        planned: List[_PlannedOp] = []
-        exprs: List[sympy.Expr] = []
-        for op in circuit.all_operations():
-            if op.gate is None:
-                raise UnsupportedGateError(f"Operation without a gate is not supported: {op!r}")
-            if cirq.is_measurement(op):
-                raise UnsupportedGateError(f"Measurements are not supported: {op!r}")
-            if len(op.qubits) > _QSIM_MAX_MATRIX_QUBITS:
-                raise UnsupportedGateError(f"Operations on > {_QSIM_MAX_MATRIX_QUBITS} qubits: {op!r}")
-            matrix = _gate_matrix(op.gate, op)
-            start = len(exprs)
-            exprs.extend(matrix.exprs)
-            planned.append(_PlannedOp(matrix, tuple(op.qubits), slice(start, len(exprs))))
-
-        self._params = _ParamTable(exprs, self.symbols)
-        blocks = _fuse(planned, max_block_qubits)
-        self._programs = [_BlockProgram(b) for b in blocks]
+        plan = plan_circuit(circuit, self.symbols, max_block_qubits)
+        self._params = plan.params
+        self._programs = plan.programs
 
         # Per block: (time, qsim qubit indices, constant flat float list or None, batched slot).
         self._specs: List[Tuple[int, List[int], Optional[List[float]], int]] = []
-        self._batched: List[_BlockProgram] = []
-        zero = np.zeros((1, len(exprs)))
+        self._batched: List[BlockProgram] = []
+        zero = np.zeros((1, plan.num_exprs))
         for t, prog in enumerate(self._programs):
             qidx = [self._qsim_index[q] for q in prog.qubits]
             if prog.constant:
@@ -628,12 +191,12 @@ class QsimBatchExpectation:
 
         if numpy_expectations is None:
             numpy_expectations = len(self.qubits) <= _NUMPY_EV_MAX_QUBITS
-        self._evaluator: Optional[_PauliEvaluator] = None
+        self._evaluator: Optional[PauliEvaluator] = None
         self._opsums: List[Tuple[List["qsim.OpString"], int]] = []
         if numpy_expectations:
-            self._evaluator = _PauliEvaluator(self.observables, self.qubits)
+            self._evaluator = PauliEvaluator(self.observables, self.qubits)
         else:
-            self._opsums = _build_opsums(self.observables, self._qsim_index)
+            self._opsums = build_opsums(self.observables, self._qsim_index)
         options = QSimOptions(max_fused_gate_size=qsim_fused_gate_size, cpu_threads=num_threads).as_dict()
         options["s"] = 0  # seed: unused for noiseless expectation values but required by qsim
         self._options = options

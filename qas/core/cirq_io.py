@@ -7,29 +7,17 @@ parameter order) and data features become ``x_0, x_1, ...``; pass ``params`` and
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import CircuitError
+from qas.core.gates import GATES
+from qas.core.symbols import FEATURE as _FEATURE
+from qas.core.symbols import feature_symbols, param_symbols, symbol_order
 
-_PARAM = re.compile(r"^theta_(\d+)$")
-_FEATURE = re.compile(r"^x_(\d+)$")
-
-
-def param_symbols(n: int) -> list[Any]:
-    import sympy
-
-    return [sympy.Symbol(f"theta_{k}") for k in range(n)]
-
-
-def feature_symbols(n: int) -> list[Any]:
-    import sympy
-
-    return [sympy.Symbol(f"x_{k}") for k in range(n)]
+__all__ = ["feature_symbols", "from_cirq", "gate_angles", "param_symbols", "resolver", "to_cirq", "to_qasm"]
 
 
 def gate_angles(
@@ -136,41 +124,13 @@ def from_cirq(circuit: Any, num_qubits: int | None = None) -> CircuitDAG:
 
 
 def _identify(gate: Any) -> tuple[str, tuple[Any, ...]]:
-    import cirq
-
-    for name, const in (("X", cirq.X), ("Y", cirq.Y), ("Z", cirq.Z), ("H", cirq.H), ("S", cirq.S),
-                        ("T", cirq.T), ("CNOT", cirq.CNOT), ("CZ", cirq.CZ), ("SWAP", cirq.SWAP)):
-        if gate == const:
-            return name, ()
-    if isinstance(gate, cirq.Rx):
-        return "RX", (gate._rads,)
-    if isinstance(gate, cirq.Ry):
-        return "RY", (gate._rads,)
-    if isinstance(gate, cirq.Rz):
-        return "RZ", (gate._rads,)
-    if isinstance(gate, cirq.ZZPowGate) and gate.global_shift == -0.5:
-        return "RZZ", (gate.exponent * math.pi,)
-    if isinstance(gate, cirq.PhasedXZGate):
-        return "U3", _u3_angles(gate)
-    if isinstance(gate, cirq.ControlledGate) and gate.num_controls() == 1:
-        sub, angles = _identify(gate.sub_gate)
-        if sub in ("RX", "RY", "RZ", "U3"):
-            return "C" + sub, angles
+    """The registered kind whose matcher accepts ``gate``, and its angles."""
+    for name in GATES:
+        kind = GATES.get(name)
+        angles = kind.match(gate)
+        if angles is not None:
+            return kind.name, angles
     raise CircuitError(f"gate {gate!r} is not in the qas gate alphabet")
-
-
-def _u3_angles(gate: Any) -> tuple[Any, ...]:
-    """Invert the U3 -> PhasedXZ map of :mod:`qas.core.gates`."""
-    x, z, a = gate.x_exponent, gate.z_exponent, gate.axis_phase_exponent
-    syms = sorted(
-        set().union(*(getattr(e, "free_symbols", set()) for e in (x, z, a))), key=_symbol_order
-    )
-    if syms:
-        if len(syms) != 3:
-            raise CircuitError(f"a symbolic U3 needs three symbols, got {syms}")
-        return tuple(syms)
-    lam = (0.5 - float(a)) * math.pi
-    return (float(x) * math.pi, float(z) * math.pi - lam, lam)
 
 
 def _snap(angle: float) -> float:
@@ -179,11 +139,6 @@ def _snap(angle: float) -> float:
     Fixed angles with up to 12 decimals come back exactly; others within 1e-12.
     """
     return round(angle, 12) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def _symbol_order(sym: Any) -> tuple:
-    m = _PARAM.match(sym.name) or _FEATURE.match(sym.name)
-    return (sym.name[0], int(m.group(1))) if m else (sym.name, 0)
 
 
 def _make_gate(kind: str, qubits: tuple[int, ...], angles: tuple[Any, ...]) -> Gate:
@@ -208,7 +163,7 @@ def _weighted_gate(kind: str, qubits: tuple[int, ...], angle: Any) -> Gate:
 
     syms = angle.free_symbols
     feats = [x for x in syms if _FEATURE.match(x.name)]
-    others = sorted(syms - set(feats), key=_symbol_order)
+    others = sorted(syms - set(feats), key=symbol_order)
     if len(feats) == 1 and len(others) == 2:
         x = feats[0]
         for w, b in (others, others[::-1]):

@@ -1,8 +1,19 @@
-"""The gate alphabet: what kinds of gate a circuit may hold.
+"""The gate alphabet: what kinds of gate a circuit may hold, each with its whole contract.
 
-A :class:`GateKind` is plain metadata (arity, number of angles, whether the qubit order
-matters) plus how to build the equivalent Cirq gate. Simulators keep their own per-kind
-tables (matrices for the torch backend) and tests check that every registered kind has one.
+A :class:`GateKind` is its metadata (arity, number of angles, whether the qubit order
+matters) and everything the backends and the I/O need to handle it:
+
+- ``cirq_factory``: angles (floats or sympy expressions) -> the ``cirq.Gate``;
+- ``torch_matrix``: ``(angles, dtype) -> (..., d, d)`` complex tensor, differentiable, equal
+  to ``cirq.unitary`` of that gate, phase included (pieces in :mod:`qas.core.gate_matrices`);
+  :meth:`GateKind.unitary` is its numpy value;
+- ``cirq_match``: ``cirq.Gate -> angles | None``, the inverse of the factory, which
+  :func:`qas.core.cirq_io.from_cirq` looks up.
+
+Adding a gate is one :func:`define` (or ``GATES.add(name, GateKind(...))``) with all three;
+a kind missing one is refused at registration. The torch backend derives its fast paths
+from ``torch_matrix`` (``qas.backends.torch_forms``), and ``tests/test_gate_contract.py``
+checks every registered kind against Cirq.
 
 Angle conventions follow Cirq: ``RX(t) = exp(-i t X / 2)``; ``U3(theta, phi, lam)`` is
 OpenQASM's ``u3`` up to a global phase, ``Rz(phi) Ry(theta) Rz(lam)``; ``RZZ(t) =
@@ -19,9 +30,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from qas.core.registry import Registry
+from qas.core import gate_matrices as m
+from qas.core.errors import CircuitError
+from qas.core.gate_matrices import MatrixFn
+from qas.core.registry import Registry, normalize_name
+from qas.core.symbols import symbol_order
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CirqFactory = Callable[[Sequence[Any]], Any]
+CirqMatch = Callable[[Any], "tuple[Any, ...] | None"]
 
 
 @dataclass(frozen=True)
@@ -38,24 +59,102 @@ class GateKind:
     num_angles: int
     symmetric: bool = False
     controlled: bool = False
-    cirq_factory: Callable[[Sequence[Any]], Any] | None = None
+    cirq_factory: CirqFactory | None = None
+    torch_matrix: MatrixFn | None = None
+    cirq_match: CirqMatch | None = None
 
     @property
     def parameterized(self) -> bool:
         return self.num_angles > 0
 
-    def cirq_gate(self, angles: Sequence[Any] = ()) -> Any:
-        """The ``cirq.Gate`` for these angles (floats or sympy expressions)."""
+    def _check_angles(self, angles: Sequence[Any]) -> None:
         if len(angles) != self.num_angles:
             raise ValueError(f"{self.name} takes {self.num_angles} angles, got {len(angles)}")
+
+    def cirq_gate(self, angles: Sequence[Any] = ()) -> Any:
+        """The ``cirq.Gate`` for these angles (floats or sympy expressions)."""
+        self._check_angles(angles)
         assert self.cirq_factory is not None
         return self.cirq_factory(angles)
 
+    def unitary(self, angles: Sequence[float] = ()) -> np.ndarray:
+        """The ``(d, d)`` complex128 unitary for these angles, from :attr:`torch_matrix`."""
+        import torch
+
+        self._check_angles(angles)
+        assert self.torch_matrix is not None
+        with torch.no_grad():
+            ts = [torch.tensor(float(a), dtype=torch.float64) for a in angles]
+            return self.torch_matrix(ts, torch.complex128).numpy()
+
+    def match(self, gate: Any) -> tuple[Any, ...] | None:
+        """The angles if ``gate`` is a Cirq gate of this kind, else ``None``."""
+        assert self.cirq_match is not None
+        return self.cirq_match(gate)
+
     def __repr__(self) -> str:
-        return f"qas.gates.GATES.get({self.name!r})"
+        return f"qas.GATES.get({self.name!r})"
 
 
-GATES: Registry[GateKind] = Registry("gate")
+_PIECES = {
+    "cirq_factory": "its Cirq gate (cirq_factory: angles -> cirq.Gate)",
+    "torch_matrix": "its torch matrix (torch_matrix: (angles, dtype) -> (..., d, d) tensor)",
+    "cirq_match": "its Cirq matcher (cirq_match: cirq.Gate -> angles or None)",
+}
+
+
+def _check_kind(name: str, kind: Any) -> None:
+    """Refuse a kind that does not carry its whole contract (one line naming what is missing)."""
+    if not isinstance(kind, GateKind):
+        raise TypeError(f"gate {name!r}: expected a GateKind, got {type(kind).__name__}")
+    if normalize_name(kind.name) != normalize_name(name):
+        raise ValueError(f"gate {name!r}: registered under a name other than its own ({kind.name!r})")
+    for piece, what in _PIECES.items():
+        if not callable(getattr(kind, piece)):
+            raise ValueError(f"gate {kind.name!r} is missing {what}")
+
+
+GATES: Registry[GateKind] = Registry("gate", check=_check_kind)
+
+
+def define(name: str, qubits: int, angles: int, *, cirq: CirqFactory, torch: MatrixFn, match: CirqMatch,
+           **kw: Any) -> GateKind:
+    """Register a gate kind with its whole contract and return it."""
+    return GATES.add(name, GateKind(name, qubits, angles, cirq_factory=cirq, torch_matrix=torch,
+                                    cirq_match=match, **kw))
+
+
+# -- Cirq gates and their matchers ----------------------------------------------------------
+def _fixed(attr: str) -> tuple[CirqFactory, CirqMatch]:
+    """A Cirq constant (``cirq.X``, ``cirq.CNOT``, ...) and its matcher."""
+
+    def factory(angles: Sequence[Any]) -> Any:
+        import cirq
+
+        return getattr(cirq, attr)
+
+    def match(gate: Any) -> tuple[Any, ...] | None:
+        import cirq
+
+        return () if gate == getattr(cirq, attr) else None
+
+    return factory, match
+
+
+def _rot(attr: str, cls: str) -> tuple[CirqFactory, CirqMatch]:
+    """``cirq.rx``/``ry``/``rz`` and their matchers (the ``cirq.Rx``/... classes)."""
+
+    def factory(angles: Sequence[Any]) -> Any:
+        import cirq
+
+        return getattr(cirq, attr)(angles[0])
+
+    def match(gate: Any) -> tuple[Any, ...] | None:
+        import cirq
+
+        return (gate._rads,) if isinstance(gate, getattr(cirq, cls)) else None
+
+    return factory, match
 
 
 def _u3(angles: Sequence[Any]) -> Any:
@@ -70,31 +169,20 @@ def _u3(angles: Sequence[Any]) -> Any:
     )
 
 
-def _controlled(sub: Callable[[Sequence[Any]], Any]) -> Callable[[Sequence[Any]], Any]:
-    def factory(angles: Sequence[Any]) -> Any:
-        import cirq
+def _match_u3(gate: Any) -> tuple[Any, ...] | None:
+    """Invert :func:`_u3`; a symbolic U3 gives its three symbols in parameter order."""
+    import cirq
 
-        return cirq.ControlledGate(sub(angles))
-
-    return factory
-
-
-def _fixed(attr: str) -> Callable[[Sequence[Any]], Any]:
-    def factory(angles: Sequence[Any]) -> Any:
-        import cirq
-
-        return getattr(cirq, attr)
-
-    return factory
-
-
-def _rot(attr: str) -> Callable[[Sequence[Any]], Any]:
-    def factory(angles: Sequence[Any]) -> Any:
-        import cirq
-
-        return getattr(cirq, attr)(angles[0])
-
-    return factory
+    if not isinstance(gate, cirq.PhasedXZGate):
+        return None
+    x, z, a = gate.x_exponent, gate.z_exponent, gate.axis_phase_exponent
+    syms = sorted(set().union(*(getattr(e, "free_symbols", set()) for e in (x, z, a))), key=symbol_order)
+    if syms:
+        if len(syms) != 3:
+            raise CircuitError(f"a symbolic U3 needs three symbols, got {syms}")
+        return tuple(syms)
+    lam = (0.5 - float(a)) * math.pi
+    return (float(x) * math.pi, float(z) * math.pi - lam, lam)
 
 
 def _rzz(angles: Sequence[Any]) -> Any:
@@ -103,24 +191,64 @@ def _rzz(angles: Sequence[Any]) -> Any:
     return cirq.ZZPowGate(exponent=angles[0] / math.pi, global_shift=-0.5)
 
 
-def _define(name: str, qubits: int, angles: int, factory: Callable, **kw: Any) -> None:
-    GATES.add(name, GateKind(name, qubits, angles, cirq_factory=factory, **kw))
+def _match_rzz(gate: Any) -> tuple[Any, ...] | None:
+    import cirq
+
+    if isinstance(gate, cirq.ZZPowGate) and gate.global_shift == -0.5:
+        return (gate.exponent * math.pi,)
+    return None
 
 
-for _name in ("X", "Y", "Z", "H", "S", "T"):
-    _define(_name, 1, 0, _fixed(_name))
-_define("RX", 1, 1, _rot("rx"))
-_define("RY", 1, 1, _rot("ry"))
-_define("RZ", 1, 1, _rot("rz"))
-_define("U3", 1, 3, _u3)
-_define("CNOT", 2, 0, _fixed("CNOT"), controlled=True)
-_define("CZ", 2, 0, _fixed("CZ"), symmetric=True)
-_define("SWAP", 2, 0, _fixed("SWAP"), symmetric=True)
-_define("RZZ", 2, 1, _rzz, symmetric=True)
-_define("CRX", 2, 1, _controlled(_rot("rx")), controlled=True)
-_define("CRY", 2, 1, _controlled(_rot("ry")), controlled=True)
-_define("CRZ", 2, 1, _controlled(_rot("rz")), controlled=True)
-_define("CU3", 2, 3, _controlled(_u3), controlled=True)
+def _controlled(factory: CirqFactory, match: CirqMatch) -> tuple[CirqFactory, CirqMatch]:
+    """``cirq.ControlledGate`` of a one-qubit kind (one control, first) and its matcher."""
+
+    def c_factory(angles: Sequence[Any]) -> Any:
+        import cirq
+
+        return cirq.ControlledGate(factory(angles))
+
+    def c_match(gate: Any) -> tuple[Any, ...] | None:
+        import cirq
+
+        if isinstance(gate, cirq.ControlledGate) and gate.num_controls() == 1:
+            return match(gate.sub_gate)
+        return None
+
+    return c_factory, c_match
+
+
+def _define_with(name: str, qubits: int, angles: int, cirq_pair: tuple[CirqFactory, CirqMatch], torch: MatrixFn,
+                 **kw: Any) -> None:
+    define(name, qubits, angles, cirq=cirq_pair[0], match=cirq_pair[1], torch=torch, **kw)
+
+
+# -- the alphabet ---------------------------------------------------------------------------
+_S2 = 1 / math.sqrt(2)
+_T = complex(math.cos(math.pi / 4), math.sin(math.pi / 4))
+_RX, _RY, _RZ = _rot("rx", "Rx"), _rot("ry", "Ry"), _rot("rz", "Rz")
+_U3 = (_u3, _match_u3)
+
+_define_with("X", 1, 0, _fixed("X"), m.const([[0, 1], [1, 0]]))
+_define_with("Y", 1, 0, _fixed("Y"), m.const([[0, -1j], [1j, 0]]))
+_define_with("Z", 1, 0, _fixed("Z"), m.const([[1, 0], [0, -1]]))
+_define_with("H", 1, 0, _fixed("H"), m.const([[_S2, _S2], [_S2, -_S2]]))
+_define_with("S", 1, 0, _fixed("S"), m.const([[1, 0], [0, 1j]]))
+_define_with("T", 1, 0, _fixed("T"), m.const([[1, 0], [0, _T]]))
+_define_with("RX", 1, 1, _RX, m.rx)
+_define_with("RY", 1, 1, _RY, m.ry)
+_define_with("RZ", 1, 1, _RZ, m.rz)
+_define_with("U3", 1, 3, _U3, m.u3)
+_define_with("CNOT", 2, 0, _fixed("CNOT"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]),
+             controlled=True)
+_define_with("CZ", 2, 0, _fixed("CZ"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]),
+             symmetric=True)
+_define_with("SWAP", 2, 0, _fixed("SWAP"), m.const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+             symmetric=True)
+_define_with("RZZ", 2, 1, (_rzz, _match_rzz), m.rzz, symmetric=True)
+_define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True)
+_define_with("CRY", 2, 1, _controlled(*_RY), m.controlled(m.ry), controlled=True)
+_define_with("CRZ", 2, 1, _controlled(*_RZ), m.controlled(m.rz), controlled=True)
+_define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True)
 
 
 def gate_kind(name: str) -> GateKind:

@@ -6,6 +6,7 @@ collision raises, and an unknown name lists the valid choices.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable, Generic, Iterator, TypeVar
 
 from qas.core.errors import UnknownNameError
@@ -26,10 +27,14 @@ class Registry(Generic[T]):
     ... class Cat: ...
     >>> animals.get("CAT") is Cat
     True
+
+    ``check(name, obj)``, if given, vets every object before it is added: it raises to refuse
+    one that does not hold the extension point's whole contract.
     """
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, *, check: Callable[[str, T], None] | None = None) -> None:
         self.what = what
+        self._check = check
         self._items: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
 
@@ -38,6 +43,8 @@ class Registry(Generic[T]):
         for k in (key, *map(normalize_name, aliases)):
             if k in self._items or k in self._aliases:
                 raise ValueError(f"{self.what} {k!r} is registered twice")
+        if self._check is not None:
+            self._check(name, obj)
         self._items[key] = obj
         for alias in aliases:
             self._aliases[normalize_name(alias)] = key
@@ -48,6 +55,22 @@ class Registry(Generic[T]):
             return self.add(name, obj, aliases=aliases)
 
         return deco
+
+    def remove(self, name: str) -> T:
+        """Unregister ``name`` (and its aliases) and return its object; unknown names raise."""
+        key = self.canonical(name)
+        for alias in [a for a, k in self._aliases.items() if k == key]:
+            del self._aliases[alias]
+        return self._items.pop(key)
+
+    @contextmanager
+    def registered(self, name: str, obj: T, *, aliases: tuple[str, ...] = ()) -> Iterator[T]:
+        """``add`` for the length of a ``with`` block (tests register throwaway entries)."""
+        self.add(name, obj, aliases=aliases)
+        try:
+            yield obj
+        finally:
+            self.remove(name)
 
     def canonical(self, name: str) -> str:
         """The registered spelling of ``name``; raises :class:`UnknownNameError`."""

@@ -1,0 +1,327 @@
+"""The compile step of the torch backend: a circuit's gates fused into a few large operations.
+
+At the sizes we train the cost is the number of torch operations, not the arithmetic, so
+:func:`compile_circuit` turns a circuit into a :class:`Program` of a few vectorised steps,
+with the same maths (the gate-by-gate product):
+
+- the data-encoding prefix (one-qubit gates that come first on their wires) is built as a
+  product state, all wires and the whole batch at once (:func:`split_prefix`,
+  :func:`compile_prefix`);
+- the gates that do not depend on the input are fused greedily into blocks of at most
+  ``block_qubits`` qubits (:func:`fuse`); each block's matrix is the product of its gates'
+  matrices embedded in the block, computed for all blocks at once by a balanced tree of
+  batched matmuls (:func:`block_gathers`). The batch then meets one matmul per block;
+- gates that read a feature outside the prefix (a re-uploaded encoding) are fused into chains
+  of consecutive gates on the same wires, and chains on single, distinct wires into per-input
+  Kronecker products of up to ``KRON_QUBITS`` wires (:func:`group_one_wire_chains`,
+  :func:`feature_gathers`), each applied as one batched matmul;
+- the state stays in a "physical" wire order that the steps permute lazily
+  (:func:`physical_order`).
+
+Every matrix is gathered from the flat tables of :mod:`qas.backends.torch_tables` with the
+index arrays computed here; :class:`~qas.backends.torch_sv.TorchCircuit` runs the program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from qas.backends.torch_tables import Op, Tables, build_tables, circuit_ops, identity_template
+from qas.core.circuit import CircuitDAG
+
+#: The most wires whose one-qubit per-input (feature) gates are applied as one Kronecker product.
+KRON_QUBITS = 5
+
+#: a fused block or a feature chain: (wires, op ids in order)
+Group = tuple[tuple[int, ...], list[int]]
+#: a step of the run, in order: ("block", block id) | ("feature", chain or chain-group id)
+Item = tuple[str, int]
+
+
+@dataclass
+class Program:
+    """What :meth:`TorchCircuit.state <qas.backends.torch_sv.TorchCircuit.state>` runs.
+
+    ``items`` are the steps after the prefix: ``(kind, where, dims)``, ``kind`` ``"block"``
+    (``where = (k, position)`` in ``block_idx[k]``) or ``"feature"`` (``where = (k, position)``
+    in ``feature_idx[k]``, or ``(k, positions)`` of one-wire matrices to Kronecker-multiply),
+    ``dims`` the permutation that brings the step's wires last (None if they are already).
+    """
+
+    tables: Tables
+    prefix_idx: torch.Tensor | None = None   # (n, depth, 2, 2, 2) positions of the prefix gates
+    prefix_batched: bool = False              # the prefix reads features
+    kron: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    block_idx: dict[int, torch.Tensor] = field(default_factory=dict)
+    feature_idx: dict[int, torch.Tensor] = field(default_factory=dict)
+    items: list[tuple[str, tuple[int, int | torch.Tensor], tuple[int, ...] | None]] = field(default_factory=list)
+    final_dims: tuple[int, ...] | None = None
+    batched: bool = False                     # some step reads the per-input table
+    batch_head: int = 0                       # how much of the shared table heads the per-input table
+
+
+def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int) -> Program:
+    """Compile a plain (unweighted) circuit; ``block_qubits`` only changes speed."""
+    n = dag.num_qubits
+    ops = circuit_ops(dag)
+    tables = build_tables(ops, dag.num_params, dag.num_features, dtype)
+    chains, rest = split_prefix(ops, n, block_qubits)
+    prog = Program(tables)
+    prefix_idx = compile_prefix(prog, chains, n)
+    blocks, fchains, items = fuse(ops, rest, block_qubits)
+    items, groups = group_one_wire_chains(items, blocks, fchains, min(KRON_QUBITS, n))
+    plan, prog.final_dims = physical_order(items, blocks, fchains, groups, n)
+    prog.block_idx, where = block_gathers(tables, plan, blocks)
+    fidx, fwhere = feature_gathers(tables, plan, groups, fchains)
+    prog.items = [(kind, where[x] if kind == "block" else fwhere[at], dims)
+                  for at, (kind, x, _, dims) in enumerate(plan)]
+    _lay_out_per_input(prog, prefix_idx, fidx)
+    return prog
+
+
+def split_prefix(ops: list[Op], n: int, block_qubits: int) -> tuple[list[list[int]], list[int]]:
+    """The leading one-qubit gates of each wire (they act on a product state) and the rest.
+
+    Input-independent gates after a wire's last feature gate are moved to the fused blocks
+    (they come before anything else on their wire), where they cost nothing extra and the
+    per-input product state needs no gradient. With one unitary for the whole rest that is
+    always so; with smaller blocks, only on wires that have later gates to fuse with.
+    """
+    chains: list[list[int]] = [[] for _ in range(n)]
+    blocked = [False] * n
+    rest: list[int] = []
+    for i, op in enumerate(ops):
+        if len(op.qubits) == 1 and not blocked[op.qubits[0]]:
+            chains[op.qubits[0]].append(i)
+        else:
+            rest.append(i)
+            for q in op.qubits:
+                blocked[q] = True
+    later = {q for i in rest for q in ops[i].qubits}
+    moved: list[int] = []
+    for q in range(n):
+        if block_qubits >= n or q in later:
+            last = max((k for k, i in enumerate(chains[q]) if ops[i].source == "feature"), default=-1)
+            moved += chains[q][last + 1:]
+            chains[q] = chains[q][:last + 1]
+    return chains, sorted(moved) + rest
+
+
+def compile_prefix(prog: Program, chains: list[list[int]], n: int) -> np.ndarray | None:
+    """The prefix's ``(n, depth, 2, 2, 2)`` transposed templates (None if empty); sets
+    ``prog.prefix_batched`` and the Kronecker chunks ``prog.kron``."""
+    ops, tables = prog.tables.ops, prog.tables
+    depth = max((len(c) for c in chains), default=0)
+    prog.prefix_batched = any(ops[i].source == "feature" for c in chains for i in c)
+    if depth == 0:
+        return None
+    tp = 1 << (depth - 1).bit_length()
+    idx = np.empty((n, tp, 2, 2, 2), dtype=np.int64)
+    for q in range(n):
+        for t in range(tp):
+            idx[q, t] = tables.template_t(chains[q][t]) if t < len(chains[q]) else identity_template(2)
+    # Kronecker product in chunks of <= 5 wires: one gather + prod per chunk (an (n, 2**n)
+    # gather for all wires at once would be n times the state's size).
+    for lo in range(0, n, 5):
+        w = min(5, n - lo)
+        bits = (np.arange(2**w)[None, :] >> np.arange(w - 1, -1, -1)[:, None]) & 1
+        prog.kron.append((w, torch.as_tensor((bits + 2 * np.arange(lo, lo + w)[:, None]).reshape(-1))))
+    return idx
+
+
+def fuse(ops: list[Op], rest: list[int], kmax: int) -> tuple[list[Group], list[Group], list[Item]]:
+    """Greedy fusion of input-independent gates into blocks, and of feature gates into chains.
+
+    A feature gate joins the chain of feature gates on the same wires when nothing else has
+    touched those wires since (gates on other wires commute with it): a re-uploaded encoding
+    layer (RY, RZ, RX, RY on each wire) then costs one per-input matmul per wire, not four.
+    Returns the blocks, the chains and the items in order.
+    """
+    blocks: list[Group] = []
+    chains: list[Group] = []
+    items: list[Item] = []
+    open_: dict[int, int] = {}        # wire -> open block id
+    block_wires: dict[int, set[int]] = {}
+    last_chain: dict[int, int] = {}   # wire -> chain id, while the chain is the wire's last item
+
+    def close(bid: int) -> None:
+        for w in block_wires.pop(bid):
+            del open_[w]
+        items.append(("block", bid))
+
+    for i in rest:
+        op = ops[i]
+        q = set(op.qubits)
+        cands = sorted({open_[w] for w in q if w in open_})
+        if op.source == "feature":
+            cid = last_chain.get(op.qubits[0])
+            if cid is not None and chains[cid][0] == op.qubits and all(last_chain.get(w) == cid for w in q):
+                chains[cid][1].append(i)
+                continue
+            for bid in cands:
+                close(bid)
+            chains.append((op.qubits, [i]))
+            items.append(("feature", len(chains) - 1))
+            for w in q:
+                last_chain[w] = len(chains) - 1
+            continue
+        for w in q:
+            last_chain.pop(w, None)
+        union = set(q).union(*(block_wires[b] for b in cands))
+        merge = cands if len(union) <= kmax else [b for b in cands if block_wires[b] <= q]
+        for bid in cands:
+            if bid not in merge:
+                close(bid)
+        gates = [g for bid in merge for g in blocks[bid][1]] + [i]
+        wires = set(q).union(*(block_wires[b] for b in merge))
+        for bid in merge:
+            for w in block_wires.pop(bid):
+                del open_[w]
+        bid = len(blocks)
+        blocks.append((tuple(sorted(wires)), gates))
+        block_wires[bid] = wires
+        for w in wires:
+            open_[w] = bid
+    for bid in sorted(block_wires):
+        close(bid)
+    return blocks, chains, items
+
+
+def group_one_wire_chains(items: list[Item], blocks: list[Group], chains: list[Group],
+                          kron_max: int) -> tuple[list[Item], list[list[int]]]:
+    """One-wire feature chains on distinct wires become one per-input Kronecker product.
+
+    Up to ``kron_max`` wires per product: a re-uploaded encoding layer then meets the state in
+    ``ceil(n / KRON_QUBITS)`` matmuls. While such a group is open (last in the order), a block
+    on other wires commutes with it and is moved before it, so it does not split the group.
+    Returns the items with feature items renumbered to groups, and each group's chains.
+    """
+    merged: list[Item] = []
+    groups: list[list[int]] = []  # feature item -> its chains (several only when one-wire)
+    open_group: set[int] = set()  # wires of the group that ends ``merged``; empty if none
+    for kind, x in items:
+        if kind == "block":
+            if open_group and not open_group & set(blocks[x][0]):
+                merged.insert(len(merged) - 1, (kind, x))
+                continue
+            open_group = set()
+        elif len(chains[x][0]) == 1:
+            w = chains[x][0][0]
+            if open_group and w not in open_group and len(open_group) < kron_max:
+                groups[merged[-1][1]].append(x)
+                open_group.add(w)
+                continue
+            groups.append([x])
+            open_group = {w}
+            x = len(groups) - 1
+        else:
+            groups.append([x])
+            open_group = set()
+            x = len(groups) - 1
+        merged.append((kind, x))
+    return merged, groups
+
+
+def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], groups: list[list[int]],
+                   n: int) -> tuple[list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...] | None]:
+    """Each item's wires in the order its matrix is built for, and the permutation it needs.
+
+    The state is kept contiguous in a "physical" wire order that the items permute lazily:
+    an item acts on the last k physical axes, so it needs a copy (a permute) only when its
+    wires are not already there; its matrix is built for the wires in that physical order.
+    Returns ``(kind, id, order, dims)`` per item and the final permutation back (or None).
+    """
+    perm = list(range(n))
+    plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]] = []
+    for kind, x in items:
+        wires = blocks[x][0] if kind == "block" else tuple(w for c in groups[x] for w in chains[c][0])
+        k = len(wires)
+        if set(perm[n - k:]) == set(wires):
+            order, dims = tuple(perm[n - k:]), None
+        else:
+            order = wires
+            new = [w for w in perm if w not in wires] + list(order)
+            dims = (0,) + tuple(1 + perm.index(w) for w in new)
+            perm = new
+        plan.append((kind, x, order, dims))
+    final = None if perm == list(range(n)) else (0,) + tuple(1 + perm.index(w) for w in range(n))
+    return plan, final
+
+
+def block_gathers(tables: Tables, plan: list, blocks: list[Group]) -> tuple[dict[int, torch.Tensor], dict[int, tuple[int, int]]]:
+    """Block matrices: one gather + a tree of matmuls per block size.
+
+    Returns ``k -> (blocks, depth, 2**k, 2**k, 2)`` positions (depth padded to a power of two
+    with identities) and ``block id -> (k, position)``.
+    """
+    by_size: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+    for kind, x, order, _ in plan:
+        if kind == "block":
+            by_size.setdefault(len(order), []).append((x, order))
+    block_idx: dict[int, torch.Tensor] = {}
+    where: dict[int, tuple[int, int]] = {}
+    for k, entries in by_size.items():
+        depth = max(len(blocks[b][1]) for b, _ in entries)
+        lp = 1 << (depth - 1).bit_length()
+        idx = np.empty((len(entries), lp, 2**k, 2**k, 2), dtype=np.int64)
+        for pos, (bid, order) in enumerate(entries):
+            gates = blocks[bid][1]
+            where[bid] = (k, pos)
+            for t in range(lp):
+                idx[pos, t] = tables.embed_t(gates[t], order) if t < len(gates) else identity_template(2**k)
+        block_idx[k] = torch.as_tensor(idx)
+    return block_idx, where
+
+
+def feature_gathers(tables: Tables, plan: list, groups: list[list[int]],
+                    chains: list[Group]) -> tuple[dict[int, np.ndarray], dict[int, tuple[int, int | torch.Tensor]]]:
+    """Per-input (feature) chains outside the prefix: one gather + matmul tree per matrix size.
+
+    A group of one-wire chains is the Kronecker product of their 2x2 matrices, in its wires'
+    order. Returns ``k -> (chains, depth, 2**k, 2**k, 2)`` positions and ``plan position ->
+    (k, chain position)`` or ``(k, positions of its one-wire chains)``.
+    """
+    fsizes: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+    fwhere: dict[int, tuple[int, int | torch.Tensor]] = {}
+    for at, (kind, x, order, _) in enumerate(plan):
+        if kind != "feature":
+            continue
+        if len(groups[x]) == 1:
+            ids = fsizes.setdefault(len(order), [])
+            fwhere[at] = (len(order), len(ids))
+            ids.append((groups[x][0], order))
+        else:
+            by_wire = {chains[c][0][0]: c for c in groups[x]}
+            ids = fsizes.setdefault(1, [])
+            fwhere[at] = (len(order), torch.arange(len(ids), len(ids) + len(order)))
+            ids.extend((by_wire[w], (w,)) for w in order)
+    fidx = {}
+    for k, ids in fsizes.items():
+        lp = 1 << (max(len(chains[c][1]) for c, _ in ids) - 1).bit_length()
+        fidx[k] = np.stack([np.stack([tables.embed_t(chains[c][1][t], order) if t < len(chains[c][1])
+                                      else identity_template(2**k) for t in range(lp)]) for c, order in ids])
+    return fidx, fwhere
+
+
+def _lay_out_per_input(prog: Program, prefix_idx: np.ndarray | None, fidx: dict[int, np.ndarray]) -> None:
+    """The per-input table is the head of the shared table, then the feature table.
+
+    Its head is only the constants unless a per-input gather reads trainable entries; the
+    feature positions of the prefix and feature gathers shift to match.
+    """
+    ns = prog.tables.ns
+    prog.batched = prog.prefix_batched or bool(fidx)
+    per_input = [a for a in ([prefix_idx] if prog.prefix_batched else []) + list(fidx.values())]
+    shared_max = max((int(a[a < ns].max(initial=0)) for a in per_input), default=0)
+    prog.batch_head = prog.tables.nconst if shared_max < prog.tables.nconst else ns
+    shift = ns - prog.batch_head
+
+    def remap(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.where(a >= ns, a - shift, a))
+
+    prog.feature_idx = {k: remap(a) for k, a in fidx.items()}
+    if prefix_idx is not None:
+        prog.prefix_idx = remap(prefix_idx) if prog.prefix_batched else torch.as_tensor(prefix_idx)
