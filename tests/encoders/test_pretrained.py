@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from encoders import EmbeddingStore, pretrained_path
-from encoders.store import _model_of, _space_of, read_checkpoint
+from encoders.store.file_format import model_of as _model_of, read_checkpoint, space_of as _space_of
 from search_spaces import load_space, sample_pool
 
 SHIPPED = ["paper-4q", "paper-8q", "qml-4q"]
