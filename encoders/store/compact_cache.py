@@ -17,10 +17,10 @@ from qas.core.circuit import CircuitDAG
 from qas.core.errors import QasError
 from search_spaces.spec import SearchSpace
 
+from encoders.base import CircuitAutoencoder
 from encoders.errors import CheckpointError
 from encoders.featurizer import Featurizer, pool_digest
 from encoders.store.tokens import pool_from_tokens, pool_tokens
-from encoders.vgae import CircuitVGAE
 
 
 def cache_root() -> Path:
@@ -33,7 +33,7 @@ def rebuild_pool(
     path: Path,
     checksum: str,
     space: SearchSpace,
-    model: CircuitVGAE,
+    model: CircuitAutoencoder,
     spec: dict[str, Any],
     cache_dir: str | Path | None,
     progress: bool,

@@ -15,11 +15,19 @@ import torch
 from qas.core.circuit import CircuitDAG
 from search_spaces.spec import SearchSpace
 
+from encoders.base import CircuitAutoencoder
 from encoders.errors import CheckpointError, EmbeddingError
 from encoders.featurizer import Featurizer, pool_digest
 from encoders.store.compact_cache import rebuild_pool
-from encoders.store.file_format import decode_pool, encode_pool, model_of, read_checkpoint, space_of, write_checkpoint
-from encoders.vgae import CircuitVGAE
+from encoders.store.file_format import (
+    decode_pool,
+    encode_pool,
+    model_header,
+    model_of,
+    read_checkpoint,
+    space_of,
+    write_checkpoint,
+)
 
 if TYPE_CHECKING:
     from encoders.pool_index import PoolIndex
@@ -37,7 +45,7 @@ class EmbeddingStore:
     def __init__(
         self,
         *,
-        model: CircuitVGAE,
+        model: CircuitAutoencoder,
         space: SearchSpace,
         pool: Sequence[CircuitDAG],
         latents: np.ndarray | None = None,
@@ -129,7 +137,7 @@ class EmbeddingStore:
         rebuilt: weights, space and the pool's seed/size/digest (sampled pools only)."""
         path = Path(path)
         header: dict[str, Any] = {
-            "model": {"class": "CircuitVGAE", "config": self.model.config},
+            "model": model_header(self.model),
             "space": self.space.to_dict(),
             "space_fingerprint": self.space.fingerprint,
             "pool": dict(self.pool_spec, size=len(self.pool), digest=pool_digest(self.keys)),

@@ -36,10 +36,11 @@ from qas.core.circuit import CircuitDAG
 from qas.core.errors import QasError, check_version
 from search_spaces.spec import SearchSpace, space_from_dict
 
-from encoders.errors import CheckpointError
+from encoders.base import CircuitAutoencoder
+from encoders.errors import CheckpointError, EmbeddingError
 from encoders.featurizer import Featurizer
 from encoders.store.tokens import pool_from_tokens, pool_tokens
-from encoders.vgae import CircuitVGAE
+from encoders.registry import ENCODERS
 
 FORMAT = "qas.embeddings"
 FORMAT_VERSION = 1
@@ -137,12 +138,27 @@ def space_of(path: Path, header: dict[str, Any]) -> SearchSpace:
     return space
 
 
-def model_of(path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor], space: SearchSpace) -> CircuitVGAE:
+def model_header(model: CircuitAutoencoder) -> dict[str, Any]:
+    """The header's ``"model"`` entry, from which :func:`model_of` rebuilds ``model``: its
+    registered name and its config."""
+    cls = type(model)
+    if not cls.name or cls.name not in ENCODERS or ENCODERS.get(cls.name) is not cls:
+        raise EmbeddingError(
+            f"{cls.__name__} is not a registered encoder, so a file could not rebuild it; register it in "
+            f"encoders.registry.ENCODERS (registered: {', '.join(ENCODERS.names())})"
+        )
+    return {"class": cls.name, "config": model.config}
+
+
+def model_of(
+    path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor], space: SearchSpace
+) -> CircuitAutoencoder:
+    """The model of a file: its registered encoder, rebuilt from its config, with its weights."""
     spec = header["model"]
-    if not isinstance(spec, dict) or spec.get("class") != "CircuitVGAE" or not isinstance(spec.get("config"), dict):
-        raise CheckpointError(f"{path}: unknown model {spec!r}")
+    if not isinstance(spec, dict) or spec.get("class") not in ENCODERS or not isinstance(spec.get("config"), dict):
+        raise CheckpointError(f"{path}: unknown model {spec!r} (registered encoders: {', '.join(ENCODERS.names())})")
     try:
-        model = CircuitVGAE.from_config(spec["config"])
+        model = ENCODERS.get(spec["class"]).from_config(spec["config"])
     except (TypeError, ValueError, QasError) as exc:
         raise CheckpointError(f"{path}: cannot rebuild its model from config: {exc}") from None
     if model.kinds != space.gates or model.num_qubits != space.num_qubits:
