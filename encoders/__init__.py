@@ -1,4 +1,5 @@
-"""How circuits become vectors: featurizer, graph autoencoder, pretraining, embedding store.
+"""How circuits become vectors: featurizer, graph autoencoders (one registry,
+:data:`ENCODERS`), pretraining, embedding store.
 
 The names below import lazily (``import encoders`` does not import torch until one of them
 is used), so the CLI and agents can import this package cheaply.
@@ -11,7 +12,9 @@ from typing import Any
 
 _EXPORTS = {
     "CheckpointError": "encoders.errors",
+    "CircuitAutoencoder": "encoders.base",
     "CircuitVGAE": "encoders.vgae",
+    "ENCODERS": "encoders.registry",
     "EmbeddingError": "encoders.errors",
     "EmbeddingStore": "encoders.store",
     "FORMAT_VERSION": "encoders.store",

@@ -23,12 +23,12 @@ import torch
 from torch_geometric.utils import to_dense_batch
 
 from qas.core.circuit import CircuitDAG
+from encoders.base import CircuitAutoencoder
 from encoders.featurizer import Featurizer, GraphTable
-from encoders.vgae import CircuitVGAE
 
 
 @torch.no_grad()
-def embed_table(model: CircuitVGAE, table: GraphTable, *, batch_size: int = 4096) -> np.ndarray:
+def embed_table(model: CircuitAutoencoder, table: GraphTable, *, batch_size: int = 4096) -> np.ndarray:
     """Circuit embeddings (mean of node means) of every graph of ``table``, float32."""
     model.eval()
     out = np.empty((len(table), model.latent), dtype=np.float32)
@@ -40,7 +40,7 @@ def embed_table(model: CircuitVGAE, table: GraphTable, *, batch_size: int = 4096
 
 @torch.no_grad()
 def reconstruction(
-    model: CircuitVGAE, table: GraphTable, idx: Any = None, *, batch_size: int = 2048
+    model: CircuitAutoencoder, table: GraphTable, idx: Any = None, *, batch_size: int = 2048
 ) -> dict[str, float]:
     """Fractions of circuits ``idx`` of ``table`` reconstructed exactly from their means."""
     model.eval()
@@ -65,7 +65,7 @@ def reconstruction(
 
 @torch.no_grad()
 def prior_samples(
-    model: CircuitVGAE,
+    model: CircuitAutoencoder,
     featurizer: Featurizer,
     num_nodes: Sequence[int] | torch.Tensor,
     *,

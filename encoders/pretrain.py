@@ -1,10 +1,11 @@
-"""Unsupervised pretraining of the circuit VGAE on a pool of a space (``qas pretrain``).
+"""Unsupervised pretraining of a circuit encoder on a pool of a space (``qas pretrain``).
 
-:func:`pretrain` samples (or reads) a pool, featurizes it, trains on 90% with a β warm-up
-and early stopping on the held-out 10%, then measures the model (held-out exact
-reconstruction, prior-sample validity and uniqueness, latent geometry; see
-:mod:`encoders.metrics`), encodes the whole pool and, with ``out``, writes an
-:class:`~encoders.store.EmbeddingStore` file. It returns a :class:`PretrainReport`.
+:func:`pretrain` samples (or reads) a pool, featurizes it, builds the encoder that
+:attr:`PretrainConfig.encoder` names in :data:`~encoders.registry.ENCODERS` (the circuit VGAE
+by default), trains it on 90% with a β warm-up and early stopping on the held-out 10%, then
+measures the model (held-out exact reconstruction, prior-sample validity and uniqueness,
+latent geometry; see :mod:`encoders.metrics`), encodes the whole pool and, with ``out``,
+writes an :class:`~encoders.store.EmbeddingStore` file. It returns a :class:`PretrainReport`.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from qas.core.circuit import CircuitDAG
 from qas.core.errors import QasError
 from search_spaces.spec import SearchSpace
 
+from encoders.base import CircuitAutoencoder
 from encoders.featurizer import Featurizer, GraphTable
+from encoders.registry import ENCODERS
 from encoders.store import EmbeddingStore
-from encoders.vgae import CircuitVGAE
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
     """Training settings; defaults are what the shipped checkpoints use.
 
+    ``encoder`` names the model (a registered :data:`~encoders.registry.ENCODERS` entry);
+    ``latent``, ``hidden``, ``hops``, ``decoder_hidden`` and ``adj_dim`` size it.
     ``latent`` defaults to 16 for up to 4 qubits and 32 beyond. ``beta`` is reached by a
     linear warm-up over the first ``beta_warmup`` fraction of the planned steps; the
     learning rate follows a one-cycle schedule. Training stops early when the held-out
@@ -57,8 +61,10 @@ class PretrainConfig:
     structure_pairs: int = 5000
     threads: int | None = 1
     time_limit: float | None = None
+    encoder: str = "CircuitVGAE"
 
     def __post_init__(self) -> None:
+        ENCODERS.canonical(self.encoder)  # an unknown name lists the registered ones
         if self.epochs < 1 or self.batch_size < 1:
             raise QasError("epochs and batch_size must be >= 1")
         if not 0 < self.val_fraction < 1:
@@ -149,8 +155,9 @@ def pretrain(
     command: str | None = None,
     **overrides: Any,
 ) -> PretrainReport:
-    """Pretrain a VGAE on ``pool`` (circuits or a JSONL file; sampled with ``n`` and
-    ``pool_seed`` if ``None``), write an embedding file to ``out`` and report.
+    """Pretrain an encoder (the circuit VGAE unless ``encoder=`` names another) on ``pool``
+    (circuits or a JSONL file; sampled with ``n`` and ``pool_seed`` if ``None``), write an
+    embedding file to ``out`` and report.
 
     With ``progress`` (the default) it shows rich progress bars on ``console`` (stderr by
     default) and prints the report's table there at the end.
@@ -220,12 +227,13 @@ def _batches(idx: torch.Tensor, size: int) -> list[torch.Tensor]:
 
 
 @torch.no_grad()
-def _val_loss(model: CircuitVGAE, table: GraphTable, idx: torch.Tensor) -> float:
+def _val_loss(model: CircuitAutoencoder, table: GraphTable, idx: torch.Tensor) -> float:
     model.eval()
     total = 0.0
     for b in _batches(idx, 4096):
         out = model.loss(table.batch(b), beta=0.0)
-        total += float(out["ops"] + out["qubits"] + out["adj"]) * len(b)
+        first, *rest = model.reconstruction_terms
+        total += float(sum((out[k] for k in rest), out[first])) * len(b)
     model.train()
     return total / len(idx)
 
@@ -244,10 +252,9 @@ def _pretrain(space, pool, n, pool_seed, seed, out, compact, cfg, progress, cons
     perm = torch.randperm(len(circuits), generator=gen)
     num_val = max(1, int(round(cfg.val_fraction * len(circuits))))
     val_idx, train_idx = perm[:num_val], perm[num_val:]
-    model = CircuitVGAE(
-        kinds=space.gates, num_qubits=space.num_qubits, pairs=space.pairs, latent=cfg.latent_for(space),
-        hidden=cfg.hidden, hops=cfg.hops, decoder_hidden=cfg.decoder_hidden, adj_dim=cfg.adj_dim,
-        max_nodes=featurizer.max_nodes,
+    model = ENCODERS.get(cfg.encoder).for_space(
+        space, max_nodes=featurizer.max_nodes, latent=cfg.latent_for(space), hidden=cfg.hidden, hops=cfg.hops,
+        decoder_hidden=cfg.decoder_hidden, adj_dim=cfg.adj_dim,
     )
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)

@@ -1,4 +1,6 @@
 """The circuit VGAE: a GIN encoder and the node decoders, composed (PyG's ``GAE`` style).
+Registered in :data:`~encoders.registry.ENCODERS` as ``CircuitVGAE`` (alias ``vgae``), the
+name its embedding files record.
 
 Latents are per node, as in arch2vec: the encoder gives each node a Gaussian posterior
 ``N(mu, diag(exp(logvar)))`` of dimension ``latent``. A circuit's embedding, the vector the
@@ -25,18 +27,18 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch_geometric.nn import global_mean_pool
 from torch_geometric.utils import to_dense_batch
 
 from qas.core.circuit import ROLES
 from qas.core.gates import GATES
+from encoders.base import ENCODERS, CircuitAutoencoder
 from encoders.decoders import InnerProductDecoder, NodeStateDecoder, OpDecoder, QubitDecoder
 from encoders.featurizer import END_KIND, Q_CONTROL, Q_NONE, Q_TARGET, START_KIND, node_features
 from encoders.gin_encoder import GINEncoder
 
 
-class CircuitVGAE(nn.Module):
+@ENCODERS.register("CircuitVGAE", aliases=("vgae",))
+class CircuitVGAE(CircuitAutoencoder):
     """Variational graph autoencoder over circuits of one gate alphabet and qubit count.
 
     ``kinds`` are the gate kinds in featurizer order, ``pairs`` the allowed qubit pairs of
@@ -45,6 +47,8 @@ class CircuitVGAE(nn.Module):
     placement its arity allows), but whether the circuit respects the space's gate count
     and depth bounds is up to what the model learned.
     """
+
+    reconstruction_terms = ("ops", "qubits", "adj")
 
     def __init__(
         self,
@@ -140,11 +144,6 @@ class CircuitVGAE(nn.Module):
         """Per-node posterior ``(mu, logvar)``."""
         mu, logvar = self.encoder(x, edge_index)
         return mu, logvar.clamp(-20.0, 10.0)
-
-    def embed(self, batch: Any) -> torch.Tensor:
-        """Circuit embeddings ``[num_graphs, latent]``: the mean of each circuit's node means."""
-        mu, _ = self.encode(batch.x, batch.edge_index)
-        return global_mean_pool(mu, batch.batch, size=batch.num_graphs)
 
     def _decoder_input(
         self, z: torch.Tensor, prev_x: torch.Tensor, pos: torch.Tensor, wire_last: torch.Tensor, front: torch.Tensor
@@ -275,7 +274,3 @@ class CircuitVGAE(nn.Module):
             front = torch.where(touched, layer, front)
         adj = torch.sigmoid(self.adj_decoder(torch.stack(embeds, dim=1)))
         return kinds, qclass, adj
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "CircuitVGAE":
-        return cls(**config)

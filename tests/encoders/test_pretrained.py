@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from encoders import EmbeddingStore, pretrained_path
-from encoders.store import _model_of, _space_of, read_checkpoint
+from encoders.store.file_format import model_of as _model_of, read_checkpoint, space_of as _space_of
+from qas.core.circuit import CircuitDAG
 from search_spaces import load_space, sample_pool
 
 SHIPPED = ["paper-4q", "paper-8q", "qml-4q"]
@@ -52,3 +56,20 @@ def test_reuploaded_circuits_embed_as_their_cell(tmp_path):
     path = tmp_path / "stacked.json"
     path.write_text(stacked.to_json())
     np.testing.assert_allclose(embed_circuit(path, embeddings=store), store.latents[7], atol=1e-5)
+
+
+GOLDEN = json.loads((Path(__file__).parent / "data" / "shipped_latents.json").read_text())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_files_give_the_latents_they_gave_before(name):
+    """Bit for bit: the latents recorded with the code before the encoder registry existed."""
+    golden = GOLDEN[name]
+    header, tensors, checksum = read_checkpoint(pretrained_path(name))
+    assert checksum == golden["checksum"]
+    model = _model_of(pretrained_path(name), header, tensors, _space_of(pretrained_path(name), header))
+    dags = [CircuitDAG.from_json(text) for text in golden["circuits"]]
+    store = EmbeddingStore(model=model, space=load_space(name), pool=dags)
+    want = np.asarray(golden["latents"], dtype=np.float32)
+    np.testing.assert_array_equal(store.latents, want)
+    np.testing.assert_array_equal(store.embed(dags), want)

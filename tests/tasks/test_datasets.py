@@ -40,7 +40,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(url: str, dest: Path, timeout: float = 0) -> None:
         raise urllib.error.URLError("no network in tests")
 
-    monkeypatch.setattr(ds, "_fetch_url", refuse)
+    monkeypatch.setattr(ds.download, "_fetch_url", refuse)
 
 
 def link_files(directory: Path, source: Path = DEBIAN_FASHION) -> Path:
@@ -93,7 +93,7 @@ def test_uncompressed_files_are_accepted(tmp_path: Path) -> None:
 
 
 def test_missing_everywhere_names_every_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: None) -> None:
-    monkeypatch.setattr(ds, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
+    monkeypatch.setattr(ds.locate, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv(ds.DATA_DIR_ENV, str(tmp_path / "from-env"))
     data_dir = tmp_path / "given"
@@ -128,7 +128,7 @@ def test_download_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 @needs_fashion
 def test_download_verifies_and_renames_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ds, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
+    monkeypatch.setattr(ds.locate, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     fetched: list[str] = []
 
@@ -136,7 +136,7 @@ def test_download_verifies_and_renames_atomically(tmp_path: Path, monkeypatch: p
         fetched.append(url)
         shutil.copyfile(DEBIAN_FASHION / url.rsplit("/", 1)[1], dest)
 
-    monkeypatch.setattr(ds, "_fetch_url", serve_from_debian)
+    monkeypatch.setattr(ds.download, "_fetch_url", serve_from_debian)
     located = ds.locate_dataset("fashion-mnist")
     cache = tmp_path / "cache" / "qas" / "datasets" / "fashion-mnist"
     assert located.directory == cache and len(fetched) == 4
@@ -147,7 +147,7 @@ def test_download_verifies_and_renames_atomically(tmp_path: Path, monkeypatch: p
 
 def test_download_with_wrong_checksum_is_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(ds, "_fetch_url", lambda url, dest, timeout=0: Path(dest).write_bytes(b"<html>"))
+    monkeypatch.setattr(ds.download, "_fetch_url", lambda url, dest, timeout=0: Path(dest).write_bytes(b"<html>"))
     with pytest.raises(ds.DatasetNotFoundError, match="matches none of the known"):
         ds.locate_dataset("mnist")
     assert not any((tmp_path / "qas" / "datasets" / "mnist").iterdir())
@@ -186,8 +186,8 @@ def test_checksum_is_computed_once_then_remembered(tmp_path: Path, monkeypatch: 
     def must_not_hash(*args: object) -> None:
         raise AssertionError("hashed again")
 
-    monkeypatch.setattr(ds, "_hash_file", must_not_hash)
-    monkeypatch.setattr(ds, "_VERIFIED", {})  # a new process: only the stamp file is left
+    monkeypatch.setattr(ds.checksums, "_hash_file", must_not_hash)
+    monkeypatch.setattr(ds.stamps, "_VERIFIED", {})  # a new process: only the stamp file is left
     assert ds.verify_file(copy, known) == first
     os.utime(copy, ns=(0, 0))  # touched: must be checked again
     with pytest.raises(AssertionError, match="hashed again"):
@@ -306,7 +306,7 @@ def test_features_shape_dtype_and_cache(side: int, monkeypatch: pytest.MonkeyPat
     def must_not_compute(*args: object) -> None:
         raise AssertionError("features recomputed instead of read from the cache")
 
-    monkeypatch.setattr(ds, "_compute_features", must_not_compute)
+    monkeypatch.setattr(ds.features, "_compute_features", must_not_compute)
     again = ds.load_features("fashion-mnist", side)
     np.testing.assert_array_equal(again[0], x_train)
     np.testing.assert_array_equal(again[3], y_test)
