@@ -24,6 +24,13 @@ from qas.core.circuit import ROLES
 from qas.core.errors import QasError, UnknownNameError
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _unregister_the_throwaway_encoder():
+    """The throwaway encoder below is registered while this module's tests run, then removed."""
+    yield
+    ENCODERS.remove("test-bag-of-nodes")
+
+
 @ENCODERS.register("test-bag-of-nodes")
 class BagOfNodesVAE(CircuitAutoencoder):
     """No message passing: a node's posterior is a linear map of its own features, and a

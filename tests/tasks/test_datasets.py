@@ -67,9 +67,21 @@ def test_explicit_data_dir_wins_over_env_and_debian(tmp_path: Path, monkeypatch:
 def test_env_var_with_dataset_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     link_files(tmp_path / "fashion-mnist")
     monkeypatch.setenv(ds.DATA_DIR_ENV, str(tmp_path))
-    located = ds.locate_dataset("fashion-mnist", data_dir=tmp_path / "missing")
+    located = ds.locate_dataset("fashion-mnist")
     assert located.directory == tmp_path / "fashion-mnist"
     assert located.source == "$QAS_DATA_DIR"
+
+
+@needs_fashion
+def test_an_explicit_data_dir_without_the_files_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent fall-back to another copy (here the Debian package and $QAS_DATA_DIR both have it)."""
+    link_files(tmp_path / "fashion-mnist")
+    monkeypatch.setenv(ds.DATA_DIR_ENV, str(tmp_path))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ds.DatasetNotFoundError, match=f"not in the data_dir you gave \\({empty}\\)") as info:
+        ds.locate_dataset("fashion-mnist", data_dir=empty)
+    assert "\n" not in str(info.value) and "leave --data-dir out" in str(info.value)
 
 
 @needs_fashion
@@ -96,13 +108,11 @@ def test_missing_everywhere_names_every_place(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(ds.locate, "DEBIAN_DATASETS_DIR", tmp_path / "debian")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv(ds.DATA_DIR_ENV, str(tmp_path / "from-env"))
-    data_dir = tmp_path / "given"
-    data_dir.mkdir()
     with pytest.raises(ds.DatasetNotFoundError) as info:
-        ds.locate_dataset("fashion-mnist", data_dir)
+        ds.locate_dataset("fashion-mnist")
     message = str(info.value)
     for expected in (
-        str(data_dir), "$QAS_DATA_DIR", str(tmp_path / "from-env"),
+        "$QAS_DATA_DIR", str(tmp_path / "from-env"),
         str(tmp_path / "debian" / "fashion-mnist"), "apt-get install dataset-fashion-mnist",
         str(tmp_path / "cache" / "qas" / "datasets" / "fashion-mnist"),
         ds.FASHION_MNIST.url("train-images-idx3-ubyte.gz"), "no network in tests",

@@ -107,7 +107,8 @@ def locate_dataset(
 ) -> LocatedDataset:
     """Find (or download) a complete, checksum-verified copy of a dataset.
 
-    Looks in order at: ``data_dir`` (or its subfolder ``<name>``), ``$QAS_DATA_DIR`` (or its
+    An explicit ``data_dir`` is the only place looked at: a dataset missing there is an error,
+    not a fall-back to another copy. Otherwise it looks in order at ``$QAS_DATA_DIR`` (or its
     subfolder ``<name>``), Debian's ``/usr/share/datasets/<name>``, and the cache dir
     ``cache_root()/<name>``, downloading the missing files there (atomically, verified).
 
@@ -123,6 +124,11 @@ def locate_dataset(
             continue
         if (found := _try_directories(spec, where, roots, attempts)) is not None:
             return found
+        if data_dir:  # an explicit folder is what the user wants: never fall back silently
+            raise DatasetNotFoundError(
+                f"dataset {spec.name!r} is not in the data_dir you gave ({data_dir}): {attempts.lines[-1].strip()}. "
+                f"Put the four IDX files ({', '.join(s + '.gz' for s in FILE_STEMS)}) there, or leave --data-dir out"
+            )
     cache = cache_root() / spec.name
     try:
         return _from_cache(spec, cache, download=download)
