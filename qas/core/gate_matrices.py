@@ -110,3 +110,16 @@ def controlled(sub: MatrixFn) -> MatrixFn:
         return out
 
     return fn
+
+
+def givens(angles: Angles, dtype: torch.dtype) -> torch.Tensor:
+    """``cirq.givens(t)``: ``|01>, |10>`` rotated by ``t`` (``[[c, -s], [s, c]]``), the rest fixed."""
+    import torch
+
+    t = angles[0].to(real_dtype(dtype))
+    c, s = _c(torch.cos(t), torch.zeros_like(t), dtype), _c(torch.sin(t), torch.zeros_like(t), dtype)
+    out = torch.zeros(t.shape + (4, 4), dtype=dtype)
+    out[..., 0, 0] = 1
+    out[..., 3, 3] = 1
+    out[..., 1, 1], out[..., 1, 2], out[..., 2, 1], out[..., 2, 2] = c, -s, s, c
+    return out

@@ -15,7 +15,7 @@ a kind missing one is refused at registration. The torch backend derives its fas
 from ``torch_matrix`` (``qas.backends.torch_forms``), and ``tests/test_gate_contract.py``
 checks every registered kind against Cirq.
 
-Angle conventions follow Cirq: ``RX(t) = exp(-i t X / 2)``; ``U3(theta, phi, lam)`` is
+Angle conventions follow Cirq: ``RX(t) = exp(-i t X / 2)``; ``GIVENS(t)`` is ``cirq.givens(t)``; ``U3(theta, phi, lam)`` is
 OpenQASM's ``u3`` up to a global phase, ``Rz(phi) Ry(theta) Rz(lam)``; ``RZZ(t) =
 exp(-i t Z⊗Z / 2)``; ``CRX``/``CRY``/``CRZ`` are the controlled rotations (control first).
 
@@ -199,6 +199,25 @@ def _match_rzz(gate: Any) -> tuple[Any, ...] | None:
     return None
 
 
+def _givens(angles: Sequence[Any]) -> Any:
+    import cirq
+
+    return cirq.givens(angles[0])
+
+
+def _match_givens(gate: Any) -> tuple[Any, ...] | None:
+    import cirq
+
+    if not (isinstance(gate, cirq.PhasedISwapPowGate) and gate.phase_exponent == 0.25 and gate.global_shift == 0):
+        return None
+    e = gate.exponent  # cirq.givens(t) has exponent 2 t / pi, with sympy's pi for a symbol
+    if getattr(e, "free_symbols", None):
+        import sympy
+
+        return (sympy.expand(e * sympy.pi / 2),)
+    return (float(e) * math.pi / 2,)
+
+
 def _controlled(factory: CirqFactory, match: CirqMatch) -> tuple[CirqFactory, CirqMatch]:
     """``cirq.ControlledGate`` of a one-qubit kind (one control, first) and its matcher."""
 
@@ -249,6 +268,9 @@ _define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True
 _define_with("CRY", 2, 1, _controlled(*_RY), m.controlled(m.ry), controlled=True)
 _define_with("CRZ", 2, 1, _controlled(*_RZ), m.controlled(m.rz), controlled=True)
 _define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True)
+# a Givens rotation of |01> and |10> (cirq.givens): keeps the number of 1s, the electron count
+# of a Jordan-Wigner-mapped molecule, so it searches within the molecule's own sector
+_define_with("GIVENS", 2, 1, (_givens, _match_givens), m.givens)
 
 
 def gate_kind(name: str) -> GateKind:

@@ -38,6 +38,8 @@ from qas.tasks.base import TASKS, Batch
 from qas.tasks.chemistry import CHEMICAL_ACCURACY, Molecule, molecule, pauli_terms
 from qas.tasks.hamiltonian import EnergyTask, Hamiltonian
 
+#: the search-space families of a vqe task (see VQE.space)
+FAMILIES = ("hardware-efficient", "givens")
 #: above this many qubits the exact energy comes from sparse Lanczos, not a dense matrix
 DENSE_MAX_QUBITS = 14
 _WORD = re.compile(r"^[IXYZ]+$")
@@ -174,7 +176,7 @@ class VQE(EnergyTask):
     def __init__(self, *, hamiltonian: Any = None, molecule: str | None = None, basis: str = "sto-3g",
                  active_space: Any = None, mapping: str = "jordan_wigner", charge: int | None = None,
                  multiplicity: int | None = None, hf: bool = False, num_qubits: int | None = None,
-                 label: str | None = None) -> None:
+                 family: str = "hardware-efficient", label: str | None = None) -> None:
         if (hamiltonian is None) == (molecule is None):
             raise QasError("vqe needs either --hamiltonian FILE or --molecule (a name like LiH, or a geometry)")
         self.molecule: Molecule | None = None
@@ -194,12 +196,18 @@ class VQE(EnergyTask):
         if hf and (self.molecule is None or self.molecule.hf_state is None):
             raise QasError("hf = true needs a molecule mapped with jordan_wigner or parity (its Hartree-Fock state)")
         self.hf = bool(hf)
+        if family not in FAMILIES:
+            raise QasError(f"unknown space family {family!r}; choose one of: {', '.join(FAMILIES)}")
+        if family == "givens" and (self.molecule is None or self.molecule.mapping != "jordan_wigner"):
+            raise QasError("the givens family keeps the electron count of a molecule mapped with jordan_wigner; "
+                           "use it with --molecule (and the default mapping)")
+        self.family = family
         self.variant = self.label
         self._set_hamiltonian(terms)
         self.init_options = {k: v for k, v in dict(
             molecule=molecule, basis=basis if molecule is not None else None, active_space=active_space,
             mapping=mapping if molecule is not None else None, charge=charge, multiplicity=multiplicity,
-            hf=hf or None, label=label).items() if v is not None}
+            hf=hf or None, family=None if family == "hardware-efficient" else family, label=label).items() if v is not None}
 
     @cached_property
     def exact_energy(self) -> float:
@@ -213,12 +221,25 @@ class VQE(EnergyTask):
 
     @cached_property
     def space(self) -> Any:
-        """A hardware-efficient space on a line of qubits (RX, RY, RZ, CNOT, CZ between neighbours),
-        starting from the Hartree-Fock state with ``hf``."""
+        """The space of :attr:`family` on a line of qubits, from the Hartree-Fock state with ``hf``:
+        hardware-efficient (RX, RY, RZ, CNOT, CZ between neighbours), or Givens rotations between
+        neighbours (they keep the electron count: the search stays in the molecule's sector)."""
         from search_spaces import SearchSpace
 
         n = self.num_qubits
         state = self.molecule.hf_state if self.hf and self.molecule is not None else None
+        line = tuple((q, q + 1) for q in range(n - 1))
+        if self.family == "givens":
+            # same-spin neighbours too (qubits q, q + 2 under Jordan-Wigner's interleaved spins);
+            # Givens rotations alone are orbital rotations (a Slater determinant stays one), CZ
+            # correlates: both keep the electron count
+            pairs = line + tuple((q, q + 2) for q in range(n - 2))
+            return SearchSpace(
+                f"givens-{n}q" + ("-hf" if state else ""), n, ("GIVENS", "CZ"), min_gates=1, max_gates=6 * n,
+                max_depth=3 * n, coupling=pairs, initial_state=state,
+                description=f"Givens rotations and CZ between qubits at most 2 apart on a line of {n} "
+                            "(electron count kept)" + (f", from the Hartree-Fock state |{state}>" if state else ""),
+            )
         return SearchSpace(
             f"hea-{n}q" + ("-hf" if state else ""), n, ("RX", "RY", "RZ", "CNOT", "CZ"), min_gates=n,
             max_gates=min(8 * n, 64), max_depth=4 * n, coupling=tuple((q, q + 1) for q in range(n - 1)),
@@ -233,7 +254,8 @@ class VQE(EnergyTask):
 
     def config(self) -> dict[str, Any]:
         base = self.molecule.config() if self.molecule is not None else {"hamiltonian": self.source}
-        return {**base, "terms": _digest(self.hamiltonian), "num_qubits": self.num_qubits, "hf": self.hf}
+        return {**base, "terms": _digest(self.hamiltonian), "num_qubits": self.num_qubits, "hf": self.hf,
+                **({} if self.family == "hardware-efficient" else {"family": self.family})}
 
     def metrics(self, outputs: np.ndarray, batch: Batch) -> dict[str, float]:
         energy = float(np.mean(np.real(np.asarray(outputs, dtype=np.complex128))))
