@@ -79,7 +79,8 @@ _LOADED: dict[tuple, PoolIndex] = {}
 def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int = 0, budget: int = 100) -> PoolIndex | None:
     """The pool and latent table for ``space``.
 
-    ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space.
+    ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space (or
+    one pretrained for it on first use).
     Agents that need a latent space get one pretrained on first use when none exists; the
     others (random, evolution) use the pool when there is one and sample the space when not. A
     re-uploading space uses the embeddings of its cells (``space.cell_space``).
@@ -92,11 +93,10 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
         return None
     if path is None:
         path = pretrain_on_first_use(space, budget, seed=seed)
-        embeddings = str(path)
-    stat = path.stat() if path is not None and path.exists() else None
+    stat = path.stat() if path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:
-        index = load_embeddings(embeddings, space, progress=True).index(searched)
+        index = load_embeddings(str(path), space, progress=True).index(searched)
         if key is None:
             return index
         _LOADED[key] = index
