@@ -177,8 +177,10 @@ def show_run(run: str | Path, console: Console) -> None:
     if cfg is not None:
         console.print(f"[bold]{run}[/]: task {cfg.task} {cfg.variant or ''}, agent {cfg.agent}, space {cfg.space}, "
                       f"budget {cfg.budget}, seed {cfg.seed}")
-    table = Table(title=f"best circuit {dag.key[:16]}: {len(dag)} gates, depth {dag.depth}, {dag.num_params} parameters",
-                  title_justify="left")
+    from qas.core.cost import circuit_cost
+
+    table = Table(title=f"best circuit {dag.key[:16]}: {len(dag)} gates, depth {dag.depth}, {dag.num_params} parameters; "
+                        f"compiled to CZ + one-qubit gates: {circuit_cost(dag)}", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in sorted(data.get("metrics", {}).items()):

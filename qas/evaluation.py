@@ -34,8 +34,10 @@ def score(dag: CircuitDAG, task: Task, params: np.ndarray, split: Split = "val",
     out = sim.readout(dag, params, batch.features, task.readout)
     if task.fits_readout:  # e.g. a regression's scale and offset, fitted on the training split
         train = task.split("train")
-        return task.metrics(out, batch, task.fit_readout(sim.readout(dag, params, train.features, task.readout), train))
-    return task.metrics(out, batch)
+        metrics = task.metrics(out, batch, task.fit_readout(sim.readout(dag, params, train.features, task.readout), train))
+    else:
+        metrics = task.metrics(out, batch)
+    return task.with_circuit(dag, metrics)
 
 
 def predict(dag: CircuitDAG, task: Task, params: np.ndarray, rows: Any, metrics: dict[str, float] | None = None,

@@ -139,6 +139,11 @@ class Task(ABC):
 
         raise QasError(f"task {self.title} makes no predictions from rows of data")
 
+    def with_circuit(self, dag: Any, metrics: dict[str, float]) -> dict[str, float]:
+        """Metrics that also judge the circuit itself, e.g. a score that counts its CNOTs; by
+        default ``metrics`` unchanged (the score is the readout's alone)."""
+        return metrics
+
     def fit_readout(self, outputs: np.ndarray, batch: Batch) -> dict[str, float]:
         """The readout's classical parameters, fitted on the training split's outputs."""
         return {}

@@ -84,6 +84,19 @@ def test_molecule_score_is_error_in_mha_with_chemical_accuracy():
     assert m["val_score"] == pytest.approx(-m["val_error_mha"]) and m["val_chemical_accuracy"] == 0.0
 
 
+def test_fewest_cnots_objective_ranks_accurate_circuits_by_cnots():
+    from qas.core.cost import circuit_cost
+
+    task = VQE(molecule="H2", hf=True, objective="cnots")
+    short = task.space.build([])  # Hartree-Fock alone: 21 mHa off, no CNOT
+    long = qas.build_ansatz("hea:1", task.space)
+    r_short, r_long = (qas.evaluate(d, task, qas.TrainConfig(steps=200)) for d in (short, long))
+    assert r_short.metrics["val_chemical_accuracy"] == 0.0 and r_short.score == pytest.approx(-r_short.metrics["val_error_mha"])
+    assert r_long.metrics["val_chemical_accuracy"] == 1.0
+    assert r_long.score == 1000 - circuit_cost(long).two_qubit == 1000 - r_long.metrics["val_two_qubit_gates"]
+    assert r_long.score > r_short.score
+
+
 def test_a_hamiltonian_task_saves_itself_and_searches(tmp_path):
     q = cirq.LineQubit.range(3)
     ps = -1.0 * cirq.Z(q[0]) * cirq.Z(q[1]) - 1.0 * cirq.Z(q[1]) * cirq.Z(q[2]) - 0.7 * (cirq.X(q[0]) + cirq.X(q[1]) + cirq.X(q[2]))
