@@ -33,6 +33,7 @@ _LAZY = {
     "to_cirq": "qas.core.cirq_io",
     "from_cirq": "qas.core.cirq_io",
     "to_qasm": "qas.core.cirq_io",
+    "to_qasm3": "qas.core.qasm",
     "feature_symbols": "qas.core.cirq_io",
     "param_symbols": "qas.core.cirq_io",
     "Registry": "qas.core.registry",

@@ -159,9 +159,13 @@ def export_run(run: str | Path, fmt: str) -> str:
         return cirq.to_json(to_cirq(dag, params))
     if fmt == "qasm":
         return best_qasm(dag, params)
+    if fmt == "qasm3":
+        from qas.core.qasm import to_qasm3
+
+        return to_qasm3(dag, params)
     if fmt == "json":
         return _best_file(run).read_text()
-    raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm or json")
+    raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm, qasm3 or json")
 
 
 def show_run(run: str | Path, console: Console) -> None:

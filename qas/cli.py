@@ -255,7 +255,7 @@ def search_cmd(
 @app.command("export")
 def export_cmd(
     run: Path = typer.Argument(..., help="A run directory (or its best.json)."),
-    fmt: str = typer.Option("cirq", "--format", "-f", help="cirq, qasm or json."),
+    fmt: str = typer.Option("cirq", "--format", "-f", help="cirq, qasm (2.0), qasm3 (features as inputs) or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
     """Export a run's best circuit with its trained parameters."""

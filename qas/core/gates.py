@@ -62,6 +62,11 @@ class GateKind:
     cirq_factory: CirqFactory | None = None
     torch_matrix: MatrixFn | None = None
     cirq_match: CirqMatch | None = None
+    #: optional: how OpenQASM 3 spells the gate, a template over its angles (``"ry({0})"``); the
+    #: exact unitary up to a global phase. Without one, QASM 3 export decomposes it through Cirq
+    qasm: str | None = None
+    #: a ``gate`` definition the spelling needs (its text, written once per file)
+    qasm_definition: str | None = None
 
     @property
     def parameterized(self) -> bool:
@@ -247,30 +252,33 @@ _T = complex(math.cos(math.pi / 4), math.sin(math.pi / 4))
 _RX, _RY, _RZ = _rot("rx", "Rx"), _rot("ry", "Ry"), _rot("rz", "Rz")
 _U3 = (_u3, _match_u3)
 
-_define_with("X", 1, 0, _fixed("X"), m.const([[0, 1], [1, 0]]))
-_define_with("Y", 1, 0, _fixed("Y"), m.const([[0, -1j], [1j, 0]]))
-_define_with("Z", 1, 0, _fixed("Z"), m.const([[1, 0], [0, -1]]))
-_define_with("H", 1, 0, _fixed("H"), m.const([[_S2, _S2], [_S2, -_S2]]))
-_define_with("S", 1, 0, _fixed("S"), m.const([[1, 0], [0, 1j]]))
-_define_with("T", 1, 0, _fixed("T"), m.const([[1, 0], [0, _T]]))
-_define_with("RX", 1, 1, _RX, m.rx)
-_define_with("RY", 1, 1, _RY, m.ry)
-_define_with("RZ", 1, 1, _RZ, m.rz)
-_define_with("U3", 1, 3, _U3, m.u3)
-_define_with("CNOT", 2, 0, _fixed("CNOT"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]),
+_define_with("X", 1, 0, _fixed("X"), m.const([[0, 1], [1, 0]]), qasm="x")
+_define_with("Y", 1, 0, _fixed("Y"), m.const([[0, -1j], [1j, 0]]), qasm="y")
+_define_with("Z", 1, 0, _fixed("Z"), m.const([[1, 0], [0, -1]]), qasm="z")
+_define_with("H", 1, 0, _fixed("H"), m.const([[_S2, _S2], [_S2, -_S2]]), qasm="h")
+_define_with("S", 1, 0, _fixed("S"), m.const([[1, 0], [0, 1j]]), qasm="s")
+_define_with("T", 1, 0, _fixed("T"), m.const([[1, 0], [0, _T]]), qasm="t")
+_define_with("RX", 1, 1, _RX, m.rx, qasm="rx({0})")
+_define_with("RY", 1, 1, _RY, m.ry, qasm="ry({0})")
+_define_with("RZ", 1, 1, _RZ, m.rz, qasm="rz({0})")
+_define_with("U3", 1, 3, _U3, m.u3, qasm="U({0}, {1}, {2})")
+_define_with("CNOT", 2, 0, _fixed("CNOT"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]), qasm="cx",
              controlled=True)
-_define_with("CZ", 2, 0, _fixed("CZ"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]),
+_define_with("CZ", 2, 0, _fixed("CZ"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]), qasm="cz",
              symmetric=True)
-_define_with("SWAP", 2, 0, _fixed("SWAP"), m.const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+_define_with("SWAP", 2, 0, _fixed("SWAP"), m.const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]), qasm="swap",
              symmetric=True)
-_define_with("RZZ", 2, 1, (_rzz, _match_rzz), m.rzz, symmetric=True)
-_define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True)
-_define_with("CRY", 2, 1, _controlled(*_RY), m.controlled(m.ry), controlled=True)
-_define_with("CRZ", 2, 1, _controlled(*_RZ), m.controlled(m.rz), controlled=True)
-_define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True)
+_define_with("RZZ", 2, 1, (_rzz, _match_rzz), m.rzz, symmetric=True, qasm="qas_rzz({0})",
+             qasm_definition="gate qas_rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }")
+_define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True, qasm="crx({0})")
+_define_with("CRY", 2, 1, _controlled(*_RY), m.controlled(m.ry), controlled=True, qasm="cry({0})")
+_define_with("CRZ", 2, 1, _controlled(*_RZ), m.controlled(m.rz), controlled=True, qasm="crz({0})")
+# ours is controlled(exp(i theta/2) U): OpenQASM 3's cu with its phase gamma = theta / 2
+_define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True, qasm="cu({0}, {1}, {2}, ({0})/2)")
 # a Givens rotation of |01> and |10> (cirq.givens): keeps the number of 1s, the electron count
 # of a Jordan-Wigner-mapped molecule, so it searches within the molecule's own sector
-_define_with("GIVENS", 2, 1, (_givens, _match_givens), m.givens)
+_define_with("GIVENS", 2, 1, (_givens, _match_givens), m.givens, qasm="qas_givens({0})",
+             qasm_definition="gate qas_givens(t) a, b { cx a, b; cry(2*t) b, a; cx a, b; }")
 
 
 def gate_kind(name: str) -> GateKind:
