@@ -87,7 +87,7 @@ def _parse_splits(text: str) -> tuple[str, ...]:
 def evaluate_cmd(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Task name, e.g. fashion-2, vqe-h2, maxcut "
                                        "(default with --data: classification or regression by the target)."),
-    circuit: str = typer.Option(..., "--circuit", "-c", help="Circuit JSON file, run dir, or an ansatz like u3cu3:4."),
+    circuit: str = typer.Option(..., "--circuit", "-c", help="Circuit JSON, OpenQASM 2/3 (.qasm), run dir, or an ansatz like u3cu3:4."),
     variant: Optional[str] = typer.Option(None, "--variant", help="Task variant (e.g. fashion-4)."),
     space: Optional[str] = typer.Option(None, "--space", help="Space whose encoding an ansatz spec uses."),
     epochs: int = typer.Option(5, "--epochs", min=1),

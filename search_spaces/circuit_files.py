@@ -1,5 +1,6 @@
 """Reading a circuit the user points at: a qas circuit JSON, a run's ``best.json``, a Cirq
-JSON file, or a hand-designed ansatz spec such as ``u3cu3:4``."""
+JSON file, an OpenQASM 2 or 3 file (``.qasm``; see :func:`qas.core.qasm.from_qasm`), or a
+hand-designed ansatz spec such as ``u3cu3:4``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def read_circuit(source: str | Path, space: Any = None) -> CircuitDAG:
         )
     if path.is_dir():
         path = path / "best.json"
+    if path.suffix.lower() in (".qasm", ".qasm3", ".qasm2"):
+        from qas.core.qasm import read_qasm
+
+        return read_qasm(path)
     try:
         text = path.read_text()
         data = json.loads(text)
