@@ -33,6 +33,7 @@ _LAZY = {
     "to_qasm": "qas.core.cirq_io",
     "feature_symbols": "qas.core.cirq_io",
     "param_symbols": "qas.core.cirq_io",
+    "lower": "qas.core.feature_weights",
     "Registry": "qas.core.registry",
     "progress_bar": "qas.core.console",
     "EvaluationRecord": "qas.records",

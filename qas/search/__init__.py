@@ -2,29 +2,42 @@
 
 from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa: F401  (register agents)
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
-from qas.search.config import SearchConfig, load_config
+from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config
+from qas.search.executors import DaskExecutor, LocalExecutor
+from qas.search.objectives import TrainingObjective
 from qas.search.optimize import Alone, Candidate, Objective, optimize
-from qas.search.run import SearchSummary, search
-from qas.search.tabular import LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks
+from qas.search.run import FinalRound, SearchSummary, search
+from qas.search.run_dir import RunDir, open_run
+from qas.search.tabular import THRESHOLDS, LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks, write_table
 
 __all__ = [
     "AGENTS",
     "Agent",
     "Alone",
     "Candidate",
+    "DaskExecutor",
+    "FINAL_TRAIN",
+    "FinalRound",
     "LabelledTable",
+    "LocalExecutor",
     "LookupTask",
     "Objective",
     "Observation",
     "Proposal",
+    "RunDir",
+    "SEARCH_TRAIN",
     "SearchConfig",
     "SearchContext",
     "SearchSummary",
+    "THRESHOLDS",
     "TableObjective",
+    "TrainingObjective",
     "Visited",
     "load_config",
     "load_table",
     "lookup_tasks",
+    "open_run",
     "optimize",
     "search",
+    "write_table",
 ]
