@@ -4,6 +4,7 @@ from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa:
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
 from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config
 from qas.search.executors import DaskExecutor, LocalExecutor
+from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
 from qas.search.objectives import TrainingObjective
 from qas.search.optimize import Alone, Candidate, Objective, optimize
 from qas.search.run import FinalRound, SearchSummary, search
@@ -18,6 +19,7 @@ __all__ = [
     "DaskExecutor",
     "FINAL_TRAIN",
     "FinalRound",
+    "LABEL_TRAIN",
     "LabelledTable",
     "LocalExecutor",
     "LookupTask",
@@ -30,10 +32,12 @@ __all__ = [
     "SearchContext",
     "SearchSummary",
     "THRESHOLDS",
+    "TABLE_TASKS",
     "TableObjective",
     "TrainingObjective",
     "Visited",
     "load_config",
+    "label_pool",
     "load_table",
     "lookup_tasks",
     "open_run",
