@@ -9,7 +9,7 @@ Methods
   random, evolution, reinforce, bo (Optuna GP), bo-tpe: the library agents, unchanged.
   evolution: mutated children are rarely in the labelled pool (the space is far larger), so
     each child is *projected* onto the nearest unvisited labelled circuit under encoder-free
-    structural features (gate kind x qubit x layer counts, ``tabular.structural_features``).
+    structural features (gate kind x qubit x layer counts, ``common.StructuralFeatures``).
     A child that is itself labelled is used as is. The population holds the projected circuit.
   mlp-1000: the GSQAS-style predictor baseline: an MLP regressor on the latents, trained on
     1,000 random labelled circuits given *for free* (not counted as queries), then querying
@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import os
 
-# one BLAS thread: the latent look-ups are small mat-vecs, and threaded BLAS on a loaded
-# 2-core machine is ~40x slower (measured: 43 ms vs ~1 ms per nearest_unvisited)
+# one BLAS thread, set before numpy loads: the latent look-ups are small mat-vecs, and threaded
+# BLAS on a loaded 2-core machine is ~40x slower (measured: 43 ms vs ~1 ms per nearest_unvisited)
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
@@ -41,55 +41,19 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
-import time
-from pathlib import Path
-from typing import Callable
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
 
-import numpy as np
+import numpy as np  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tabular import RESULTS, LookupTask, StructuralFeatures, Table, latents_for, load_table, lookup_tasks  # noqa: E402
-from results_io import write_rows  # noqa: E402
+from qas.search import LabelledTable, LookupTask, load_table, lookup_tasks  # noqa: E402
 
-DEFAULT_TABLES = [RESULTS / "tabular_paper4q.npz", RESULTS / "tabular_paper8q.npz"]
 METHODS = ["random", "evolution", "reinforce", "bo", "bo-tpe", "bo-pool", "mlp-1000", "mlp-online"]
 
 
-# --- the predictor baseline ----------------------------------------------------------------
-class MLPPredictor:
-    """A small MLP regressor on latents (torch, full-batch Adam, standardised targets)."""
-
-    def __init__(self, seed: int, hidden: int = 64, epochs: int = 300) -> None:
-        self.seed, self.hidden, self.epochs = seed, hidden, epochs
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> "MLPPredictor":
-        import torch
-
-        torch.manual_seed(self.seed)
-        self.mu, self.sd = x.mean(0), x.std(0) + 1e-6
-        self.ym, self.ys = float(y.mean()), float(y.std() + 1e-9)
-        X = torch.as_tensor((x - self.mu) / self.sd, dtype=torch.float32)
-        Y = torch.as_tensor((y - self.ym) / self.ys, dtype=torch.float32)
-        d = x.shape[1]
-        self.net = torch.nn.Sequential(torch.nn.Linear(d, self.hidden), torch.nn.ReLU(),
-                                       torch.nn.Linear(self.hidden, self.hidden), torch.nn.ReLU(),
-                                       torch.nn.Linear(self.hidden, 1))
-        opt = torch.optim.Adam(self.net.parameters(), lr=3e-3, weight_decay=1e-4)
-        for _ in range(self.epochs):
-            opt.zero_grad()
-            loss = ((self.net(X).squeeze(1) - Y) ** 2).mean()
-            loss.backward()
-            opt.step()
-        return self
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.no_grad():
-            X = torch.as_tensor((x - self.mu) / self.sd, dtype=torch.float32)
-            return self.net(X).squeeze(1).numpy() * self.ys + self.ym
-
-
+# --- the predictor baselines ---------------------------------------------------------------
 def run_predictor(method: str, task: LookupTask, latents: np.ndarray, seed: int, queries: int) -> list[int]:
     """Rows queried, in order (the training set of mlp-1000 is free and not listed)."""
     rng = np.random.default_rng([seed, 7])
@@ -121,14 +85,8 @@ def run_predictor(method: str, task: LookupTask, latents: np.ndarray, seed: int,
     return chosen
 
 
-def torch_threads() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
 # --- the library's agents, driven by qas.search.optimize on table lookups -------------------
-def run_agent(method: str, table: Table, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
+def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
               struct: "Struct | None" = None, gp_queries: int | None = None) -> list[int]:
     import optuna
 
@@ -152,13 +110,13 @@ def run_agent(method: str, table: Table, task: LookupTask, latents: np.ndarray, 
 class Struct:
     """The structural features of a table's pool, and the featurizer for new circuits."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: LabelledTable) -> None:
         self.featurize = StructuralFeatures(table.pool, table.space)
         self.table = self.featurize(table.pool)
 
 
-def run_one(method: str, table: Table, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
-            struct: np.ndarray | None, gp_queries: int | None) -> list[int]:
+def run_one(method: str, table: LabelledTable, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
+            struct: Struct | None, gp_queries: int | None) -> list[int]:
     if method.startswith("mlp"):
         return run_predictor(method, task, latents, seed, queries)
     return run_agent(method, table, task, latents, seed, queries, struct, gp_queries)
@@ -183,17 +141,30 @@ def _by_task(records: list[dict], tables: dict) -> list[tuple]:
     return out
 
 
-def summarise(records: list[dict], tables: dict[str, tuple[Table, list[LookupTask]]], queries: int,
+def best_so_far(recs: list[dict], task: LookupTask) -> tuple[int, np.ndarray]:
+    """A method's budget and the best score so far after each query, one row per run that used all of it."""
+    Q = max(len(r["rows"]) for r in recs)  # a method's own budget (GP BO may be capped)
+    return Q, np.array([np.maximum.accumulate(task.objective[np.asarray(r["rows"], dtype=int)])
+                        for r in recs if len(r["rows"]) == Q])
+
+
+def ci95(v: np.ndarray) -> np.ndarray:
+    """Half width of the 95% t-interval of the mean over runs (axis 0); nan for one run."""
+    from scipy import stats
+
+    if len(v) < 2:
+        return np.full(v.shape[1:], float("nan"))
+    return stats.t.ppf(0.975, len(v) - 1) * (v.std(0, ddof=1) / math.sqrt(len(v)))
+
+
+def summarise(records: list[dict], tables: dict[str, tuple[LabelledTable, list[LookupTask]]], queries: int,
               out_dir: Path, tag: str) -> list[dict]:
     from scipy import stats
 
     rows_out, curve_rows = [], []
     for (tname, task_name), methods, table, task in _by_task(records, tables):
-        q_random = None
-        fh = {}
-        for m, recs in methods.items():
-            qm = max(len(r["rows"]) for r in recs)  # a method's own budget (GP BO may be capped)
-            fh[m] = np.array([first_hit(r["rows"], task.success, qm) for r in recs])
+        fh = {m: np.array([first_hit(r["rows"], task.success, max(len(r["rows"]) for r in recs)) for r in recs])
+              for m, recs in methods.items()}  # censored at a method's own budget (GP BO may be capped)
         q_random_full = fh.get("random")
         pool_rate = float(task.success.mean())
         for m in [m for m in METHODS if m in methods]:
@@ -223,28 +194,20 @@ def summarise(records: list[dict], tables: dict[str, tuple[Table, list[LookupTas
                 "ratio_to_random_median": med / float(np.median(q_random)) if q_random is not None else float("nan"),
                 "mannwhitney_p_less_than_random": p,
             })
-            # best-so-far curves
-            curves = np.array([np.maximum.accumulate(task.objective[np.asarray(r["rows"], dtype=int)])
-                               for r in recs if len(r["rows"]) == Q])
+            _, curves = best_so_far(recs, task)
             if len(curves) == 0:
                 continue
-            grid = sorted({q for q in (1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000, Q) if q <= Q})
-            for q in grid:
+            for q in sorted({q for q in (1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000, Q) if q <= Q}):
                 v = curves[:, q - 1]
-                se = v.std(ddof=1) / math.sqrt(len(v)) if len(v) > 1 else float("nan")
-                tcrit = stats.t.ppf(0.975, len(v) - 1) if len(v) > 1 else float("nan")
+                h = float(ci95(v))
                 curve_rows.append({"table": tname, "task": task_name, "method": m, "queries": q,
-                                   "mean_best": float(v.mean()), "ci95_lo": float(v.mean() - tcrit * se),
-                                   "ci95_hi": float(v.mean() + tcrit * se), "seeds": len(v)})
-    write_csv(out_dir / f"{tag}summary.csv", rows_out)
-    write_csv(out_dir / f"{tag}curves.csv", curve_rows)
+                                   "mean_best": float(v.mean()), "ci95_lo": float(v.mean() - h),
+                                   "ci95_hi": float(v.mean() + h), "seeds": len(v)})
+    for name, rows in (("summary", rows_out), ("curves", curve_rows)):
+        if rows:
+            write_rows(out_dir / f"{tag}{name}.csv", rows, float_format=".4g")
     plot(records, tables, out_dir, tag)
     return rows_out
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    if rows:
-        write_rows(path, rows, float_format=".4g")
 
 
 def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
@@ -252,21 +215,17 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     for (tname, task_name), methods, table, task in _by_task(records, tables):
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in [m for m in METHODS if m in methods]:
-            recs = methods[m]
-            Q = max(len(r["rows"]) for r in recs)
-            c = np.array([np.maximum.accumulate(task.objective[np.asarray(r["rows"], dtype=int)])
-                          for r in recs if len(r["rows"]) == Q])
+            Q, c = best_so_far(methods[m], task)
             if len(c) == 0:
                 continue
             x = np.arange(1, Q + 1)
             mu = c.mean(0)
             if len(c) > 1:
-                h = stats.t.ppf(0.975, len(c) - 1) * c.std(0, ddof=1) / math.sqrt(len(c))
+                h = ci95(c)
                 ax.fill_between(x, mu - h, mu + h, alpha=0.2)
             ax.plot(x, mu, label=f"{m} (n={len(c)})")
         ax.set_xscale("log")
@@ -305,9 +264,7 @@ def limit_for(limit: str | None, path: Path) -> int | None:
         return None
     if "=" not in limit:
         return int(limit)
-    import json as _json
-
-    space = _json.loads(str(np.load(path)["meta"]))["space"]
+    space = json.loads(str(np.load(path)["meta"]))["space"]
     per = dict(x.split("=") for x in limit.split(","))
     return int(per[space]) if space in per else None
 
@@ -345,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = [Path(t) for t in args.tables.split(",")] if args.tables else [t for t in DEFAULT_TABLES if t.exists()]
     methods = args.methods.split(",")
     t0 = time.time()
-    tables: dict[str, tuple[Table, list[LookupTask]]] = {}
+    tables: dict[str, tuple[LabelledTable, list[LookupTask]]] = {}
     run_log = out_dir / "runs" / f"{tag}runs-{args.part}.jsonl"
     records = [json.loads(l) for f in sorted((out_dir / "runs").glob(f"{tag}runs-*.jsonl"))
                for l in f.read_text().splitlines() if l.strip()]

@@ -12,14 +12,10 @@ import os
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import numpy as np  # noqa: E402
+from common import RESULTS, latents_for, write_rows  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_agents import write_csv  # noqa: E402
-from tabular import RESULTS, latents_for, load_table  # noqa: E402
+from qas.search import load_table  # noqa: E402
 
 rows = []
 for path, limit in ((RESULTS / "tabular_paper4q.npz", 5000), (RESULTS / "tabular_paper8q.npz", 2000)):
@@ -49,4 +45,4 @@ for path, limit in ((RESULTS / "tabular_paper4q.npz", 5000), (RESULTS / "tabular
                      "latent_std_mean": float(lat.std(0).mean()),
                      "box_width_over_std": float(((hi - lo) / lat.std(0)).mean())})
         print(rows[-1], flush=True)
-write_csv(RESULTS / "decoder_hubness.csv", rows)
+write_rows(RESULTS / "decoder_hubness.csv", rows, float_format=".4g")

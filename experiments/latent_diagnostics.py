@@ -25,10 +25,9 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_agents import DEFAULT_TABLES, MLPPredictor, torch_threads, write_csv  # noqa: E402
-from tabular import RESULTS, StructuralFeatures, latents_for, load_table, lookup_tasks  # noqa: E402
+from qas.search import load_table, lookup_tasks  # noqa: E402
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -88,7 +87,7 @@ def main() -> int:
                 row[f"nn10_lift_{name}"] = lift
             rows.append(row)
             print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-    write_csv(Path(args.out), rows)
+    write_rows(args.out, rows, float_format=".4g")
     return 0
 
 

@@ -28,16 +28,14 @@ reused from the tabular benchmark, so it ran in about 30 s.)
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import RESULTS, write_rows
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "experiments" / "results"
+from qas import ResultCache, TrainConfig, evaluate, progress_bar
+from qas.tasks import make_task
 
 
 def load_labels(path: Path, task: str) -> dict[str, float]:
@@ -52,20 +50,12 @@ def load_labels(path: Path, task: str) -> dict[str, float]:
 
 
 def score_circuits(dags, task_name: str, num_qubits: int, steps: int, lr: float, labels: dict[str, float]) -> np.ndarray:
-    from qas.cache import ResultCache
-    from qas.core.console import progress_bar
-    from qas.evaluation import evaluate
-    from qas.tasks import make_task
-    from qas.trainer import TrainConfig
-
-    from encoders.store import cache_root
-
     try:
         task = make_task(task_name, num_qubits=num_qubits)
     except Exception:  # tasks without a qubit-count option
         task = make_task(task_name)
     config = TrainConfig(steps=steps, lr=lr, seed=0)
-    cache = ResultCache(cache_root().parent / "latent_quality.sqlite")
+    cache = ResultCache(RESULTS / "cache" / "latent_quality.sqlite")
     out = np.empty(len(dags))
     with progress_bar() as bar:
         job = bar.add_task(f"scoring on {task_name}", total=len(dags))
@@ -162,13 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             row["spearman_latent_vs_gate_jaccard"] = structure.get("spearman_gate_jaccard", "") if name == "vgae" else ""
             row["spearman_latent_vs_graph_jaccard"] = structure.get("spearman_graph_jaccard", "") if name == "vgae" else ""
             rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fields = list(rows[0].keys())
-    with open(args.out.with_suffix(".csv"), "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
+    write_rows(args.out.with_suffix(".csv"), rows, float_format=".4f")
     for r in rows:
         print(
             f"{r['task']:>10} {r['embedding']:>13}: score vs nearest-neighbour score r={r['nn_score_pearson']:.3f} "

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from compare_agents import METHODS, Struct, first_hit, run_one, summarise
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
-
-from compare_agents import METHODS, Struct, first_hit, run_one, summarise  # noqa: E402
-from tabular import LookupTask, Table  # noqa: E402
+from qas.search import LabelledTable, LookupTask
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +19,7 @@ def tiny():
     latents = rng.standard_normal((len(pool), 8)).astype(np.float32)
     # a score with structure in latent space, so methods can differ
     score = 1 / (1 + np.exp(-(latents[:, 0] + 0.5 * latents[:, 1])))
-    table = Table(space, pool, [d.key[:32] for d in pool], {"maxcut": score.astype(np.float32)}, {}, {})
+    table = LabelledTable(space, pool, [d.key[:32] for d in pool], {"maxcut": score.astype(np.float32)}, {}, {})
     task = LookupTask("maxcut", "maxcut", score.astype(np.float64), score >= 0.95, "score >= 0.95")
     return table, task, latents, Struct(table)
 
