@@ -14,9 +14,7 @@ then the median of `--repeats` timed calls.  Run from the repo root:
 from __future__ import annotations
 
 import argparse
-import pathlib
 import statistics
-import sys
 import time
 from typing import Callable, List, Sequence, Tuple
 
@@ -24,8 +22,8 @@ import cirq
 import numpy as np
 import sympy
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from qas.backends.qsim_fast import QsimBatchExpectation, reference_expectations  # noqa: E402
+from qas.backends import QsimBatchExpectation, reference_expectations
+from qas.tasks import make_task
 
 PI = sympy.pi
 
@@ -51,23 +49,8 @@ def qas_circuit(n: int, layers: int = 3) -> Tuple[cirq.Circuit, List[sympy.Symbo
 
 
 def h2_hamiltonian(q: Sequence[cirq.Qid]) -> cirq.PauliSum:
-    Z, X, Y = cirq.Z, cirq.X, cirq.Y
-    return (
-        -0.09886397 * cirq.PauliString()
-        + 0.17119775 * (Z(q[0]) + Z(q[1]))
-        - 0.22278594 * (Z(q[2]) + Z(q[3]))
-        + 0.16862219 * Z(q[0]) * Z(q[1])
-        + 0.12054482 * (Z(q[0]) * Z(q[2]) + Z(q[1]) * Z(q[3]))
-        + 0.16586702 * (Z(q[0]) * Z(q[3]) + Z(q[1]) * Z(q[2]))
-        + 0.17434844 * Z(q[2]) * Z(q[3])
-        + 0.04532220
-        * (
-            -X(q[0]) * X(q[1]) * Y(q[2]) * Y(q[3])
-            + X(q[0]) * Y(q[1]) * Y(q[2]) * X(q[3])
-            + Y(q[0]) * X(q[1]) * X(q[2]) * Y(q[3])
-            - Y(q[0]) * Y(q[1]) * X(q[2]) * X(q[3])
-        )
-    )
+    """The ``vqe-h2`` task's 15-term Hamiltonian (qubit 0 first)."""
+    return sum(c * cirq.DensePauliString(word).on(*q) for c, word in make_task("vqe-h2").hamiltonian)
 
 
 def timed_median(fn: Callable[[], np.ndarray], repeats: int) -> Tuple[float, np.ndarray]:

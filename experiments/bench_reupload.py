@@ -25,13 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import RESULTS, init_params, load_module, machine_line, time_call, torch_step, write_rows
 
-from bench_eval import RESULTS, init_params, load_module, machine_line, ours, time_call
-from qas.core.circuit import CircuitDAG
+from qas import CircuitDAG
 from qas.tasks import make_task
-from results_io import write_rows
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
+from search_spaces import build_ansatz, load_space
 
 
 def circuits(task) -> dict[str, CircuitDAG]:
@@ -65,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         steps_per_epoch = len(train.targets) / args.batch
         for name, dag in circuits(task).items():
             params = init_params(dag)
-            backends = {"ours": ours(dag, task)}
+            backends = {"ours": torch_step(dag, task)}
             if compare is not None:
-                backends[label] = ours(dag, task, module=compare)
-                ref = ours(dag, task, torch.complex128)(params, feats, targets)
+                backends[label] = torch_step(dag, task, module=compare)
+                ref = torch_step(dag, task, torch.complex128)(params, feats, targets)
                 for key, fn in backends.items():
                     loss, grad = fn(params, feats, targets)
                     if abs(loss - ref[0]) > 1e-4 or np.abs(grad - ref[1]).max() > 1e-3:

@@ -23,20 +23,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from results_io import write_rows
+from common import RESULTS, write_rows
 
-from qas.backends.torch_sv import TorchCircuit, readout
-from qas.core.feature_weights import lower
+from qas import Readout, lower
+from qas.backends import TorchCircuit, readout
 from qas.tasks import make_task
-from qas.core.readout import Readout
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
-
-OUT = Path(__file__).parent / "results" / "bench_weighted.csv"
+from search_spaces import build_ansatz, load_space
 
 
 def main() -> None:
@@ -68,7 +63,7 @@ def main() -> None:
              "vs_plain_grad_features": round(v / ms["plain, grad into features"], 3)} for k, v in ms.items()]
     for r in rows:
         print(r)
-    write_rows(OUT, rows)
+    write_rows(RESULTS / "bench_weighted.csv", rows)
 
 
 if __name__ == "__main__":
