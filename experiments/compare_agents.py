@@ -26,6 +26,7 @@ Outputs (``--out-dir``, default ``experiments/results``; ``--tag`` prefixes the 
 
     python experiments/compare_agents.py --quick           # 5 seeds, short budget, <= 5 min
     python experiments/compare_agents.py --seeds 50 --queries 1000
+    python experiments/compare_agents.py --markdown experiments/results/full4q_summary.csv   # the README's table
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from pathlib import Path  # noqa: E402
 from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
-from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, read_rows, torch_threads, write_rows  # noqa: E402
 
 from qas.search import LabelledTable, LookupTask, load_table, lookup_tasks  # noqa: E402
 
@@ -87,7 +88,7 @@ def run_predictor(method: str, task: LookupTask, latents: np.ndarray, seed: int,
 
 # --- the library's agents, driven by qas.search.optimize on table lookups -------------------
 def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
-              struct: "Struct | None" = None, gp_queries: int | None = None) -> list[int]:
+              struct: "Struct | None" = None) -> list[int]:
     import optuna
 
     from encoders import PoolIndex
@@ -103,7 +104,7 @@ def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.n
         proj.visited = index.visited  # one visited mask for both
         project = lambda dag: proj.nearest_unvisited(struct.featurize([dag])[0])  # noqa: E731
     objective = TableObjective(task, table, index, project)
-    optimize(agent, objective, queries if not (method == "bo" and gp_queries) else min(queries, gp_queries))
+    optimize(agent, objective, queries)
     return objective.rows
 
 
@@ -116,10 +117,10 @@ class Struct:
 
 
 def run_one(method: str, table: LabelledTable, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
-            struct: Struct | None, gp_queries: int | None) -> list[int]:
+            struct: Struct | None = None) -> list[int]:
     if method.startswith("mlp"):
         return run_predictor(method, task, latents, seed, queries)
-    return run_agent(method, table, task, latents, seed, queries, struct, gp_queries)
+    return run_agent(method, table, task, latents, seed, queries, struct)
 
 
 # --- statistics ------------------------------------------------------------------------------
@@ -259,6 +260,20 @@ def print_table(rows: list[dict]) -> None:
          lambda r: "" if math.isnan(r[p_key]) else f"{r[p_key]:.3g}")
 
 
+def markdown(path: str) -> None:
+    """A summary CSV as the markdown table of experiments/README.md."""
+    print(f"\n`{Path(path).name}`\n")
+    print("| task (pool, success rate) | method | seeds | budget | median queries to threshold | random, same budget "
+          "| ratio | Mann-Whitney p (< random) | success rate | hits/100 (first 100) | final best (mean) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in read_rows(path):
+        p = r["mannwhitney_p_less_than_random"]
+        print(f"| {r['task']} ({r['pool']}, {float(r['pool_success_rate']):.2%}) | {r['method']} | {r['seeds']} | {r['queries']} "
+              f"| {r['median_queries_to_threshold']} | {float(r['random_median_same_budget']):g} "
+              f"| {float(r['ratio_to_random_median']):.2f} | {p if p != 'nan' else ''} "
+              f"| {float(r['success_rate']):.2f} | {float(r['hits_per_100_first100']):.1f} | {float(r['final_best_mean']):.4f} |")
+
+
 def limit_for(limit: str | None, path: Path) -> int | None:
     if not limit:
         return None
@@ -291,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-dir", default=str(RESULTS))
     p.add_argument("--tag", default=None)
     p.add_argument("--time-limit", type=float, default=None, help="stop starting new runs after this many seconds")
+    p.add_argument("--markdown", nargs="+", metavar="SUMMARY_CSV", help="print summaries as the README's tables, run nothing")
     args = p.parse_args(argv)
+    for path in args.markdown or ():
+        markdown(path)
+    if args.markdown:
+        return 0
     if args.quick:
         args.seeds, args.queries = 5, 200
         args.budget_for = args.budget_for or "bo=20,bo-tpe=100"
@@ -334,8 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                         if args.time_limit and time.time() - t0 > args.time_limit:
                             break
                         t1 = time.time()
-                        rows = run_one(m, table, task, latents, s, min(args.queries, budget_for.get(m, args.queries)),
-                                       struct, None)
+                        rows = run_one(m, table, task, latents, s, min(args.queries, budget_for.get(m, args.queries)), struct)
                         rec = {"table": tname, "task": task.name, "method": m, "seed": s, "latents": source,
                                "queries_requested": args.queries, "rows": rows,
                                "seconds": round(time.time() - t1, 3)}
