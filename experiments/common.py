@@ -6,8 +6,7 @@
 - The tabular benchmark's inputs that are experiment choices, not library features:
   :func:`latents_for` (where a pool's embeddings come from) and :class:`StructuralFeatures`
   (encoder-free features of circuits).
-- Classical yardsticks: :class:`MLPPredictor` (a score regressor on latents) and
-  :func:`mlp_accuracy` (a classifier on a task's features).
+- A classical yardstick: :func:`mlp_accuracy` (an MLP classifier on a task's features).
 - :func:`over_seeds`: hand-built circuits trained and scored on qsim once per seed.
 """
 
@@ -129,38 +128,6 @@ def torch_threads() -> None:
     torch.set_num_threads(1)
 
 
-class MLPPredictor:
-    """A small MLP regressor on latents (torch, full-batch Adam, standardised targets)."""
-
-    def __init__(self, seed: int, hidden: int = 64, epochs: int = 300) -> None:
-        self.seed, self.hidden, self.epochs = seed, hidden, epochs
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> "MLPPredictor":
-        import torch
-
-        torch.manual_seed(self.seed)
-        self.mu, self.sd = x.mean(0), x.std(0) + 1e-6
-        self.ym, self.ys = float(y.mean()), float(y.std() + 1e-9)
-        X = torch.as_tensor((x - self.mu) / self.sd, dtype=torch.float32)
-        Y = torch.as_tensor((y - self.ym) / self.ys, dtype=torch.float32)
-        self.net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], self.hidden), torch.nn.ReLU(),
-                                       torch.nn.Linear(self.hidden, self.hidden), torch.nn.ReLU(),
-                                       torch.nn.Linear(self.hidden, 1))
-        opt = torch.optim.Adam(self.net.parameters(), lr=3e-3, weight_decay=1e-4)
-        for _ in range(self.epochs):
-            opt.zero_grad()
-            ((self.net(X).squeeze(1) - Y) ** 2).mean().backward()
-            opt.step()
-        return self
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.no_grad():
-            X = torch.as_tensor((x - self.mu) / self.sd, dtype=torch.float32)
-            return self.net(X).squeeze(1).numpy() * self.ys + self.ym
-
-
 def mlp_accuracy(data: Any, seed: int, hidden: int = 64, epochs: int = 60) -> tuple[float, float, float]:
     """(train, validation, test) accuracy of a 2-hidden-layer MLP classifier on a task's
     features (Adam, batch 64), at its best validation epoch."""
@@ -254,6 +221,21 @@ def time_call(fn: Any, min_seconds: float) -> float:
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds:
             return elapsed / n
+
+
+def median_seconds(cases: dict[str, tuple[Any, float]], repeats: int) -> dict[str, float]:
+    """Seconds per call of each case ``name -> (fn, min_seconds)``: the median over ``repeats``
+    rounds that visit every case in turn (so load drift on a shared machine hits all alike), after a
+    warm-up round; a call is repeated for at least its ``min_seconds`` (:func:`time_call`)."""
+    import statistics
+
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for rnd in range(repeats + 1):
+        for name, (fn, min_seconds) in cases.items():
+            sec = time_call(fn, min_seconds)
+            if rnd:
+                times[name].append(sec)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def machine_line(threads: int) -> str:

@@ -1,9 +1,10 @@
 """Sun et al. 2024's comparison, on the tabular benchmark: search agents by table lookup.
 
-Each run drives one agent of ``qas.search.AGENTS`` through the same ask-and-tell loop as
-``qas/search/runner.py`` (an in-memory Optuna study per run, ``Visited``, ``PoolIndex``
-marking, revisits answered from history at no cost, ``agent.tell``), but a query's score
-comes from the labelled table instead of training. The budget counts unique queried circuits.
+Each run drives one agent of ``qas.search.AGENTS`` through ``qas.search.optimize``, the loop of
+``qas search`` (here with an in-memory Optuna study per run; revisits are answered from history at
+no cost), but a query's score comes from the labelled table (``qas.search.TableObjective``)
+instead of training. The budget counts unique queried circuits. The statistics are
+``qas.search.compare_runs``'.
 
 Methods
   random, evolution, reinforce, bo (Optuna GP), bo-tpe: the library agents, unchanged.
@@ -11,11 +12,10 @@ Methods
     each child is *projected* onto the nearest unvisited labelled circuit under encoder-free
     structural features (gate kind x qubit x layer counts, ``common.StructuralFeatures``).
     A child that is itself labelled is used as is. The population holds the projected circuit.
-  mlp-1000: the GSQAS-style predictor baseline: an MLP regressor on the latents, trained on
-    1,000 random labelled circuits given *for free* (not counted as queries), then querying
-    the rest in order of predicted score.
-  mlp-online: the same predictor inside the budget: 100 random queries, then the top
-    predicted unvisited circuits, refitting every 50 queries.
+  mlp-1000, mlp-online: the GSQAS-style predictor baselines (``qas.search.predictor_queries``):
+    an MLP regressor on the latents, trained on 1,000 random labelled circuits given *for free*
+    (not counted as queries), or inside the budget (100 random queries, then the top predicted
+    unvisited circuits, refitting every 50 queries).
 
 Outputs (``--out-dir``, default ``experiments/results``; ``--tag`` prefixes the files):
   runs/<tag>runs.jsonl      one line per (table, task, method, seed): the queried rows (resumable)
@@ -40,50 +40,17 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
-from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, read_rows, torch_threads, write_rows  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, StructuralFeatures, latents_for, read_rows, torch_threads, write_rows  # noqa: E402
 
-from qas.search import LabelledTable, LookupTask, load_table, lookup_tasks  # noqa: E402
+from qas.search import (PREDICTORS, LabelledTable, LookupTask, best_so_far, ci95, compare_runs, load_table,  # noqa: E402
+                        lookup_tasks, predictor_queries)
 
 METHODS = ["random", "evolution", "reinforce", "bo", "bo-tpe", "bo-pool", "mlp-1000", "mlp-online"]
-
-
-# --- the predictor baselines ---------------------------------------------------------------
-def run_predictor(method: str, task: LookupTask, latents: np.ndarray, seed: int, queries: int) -> list[int]:
-    """Rows queried, in order (the training set of mlp-1000 is free and not listed)."""
-    rng = np.random.default_rng([seed, 7])
-    n = len(latents)
-    y = task.objective
-    torch_threads()
-    if method == "mlp-1000":
-        train = rng.choice(n, size=min(1000, n // 2), replace=False)
-        model = MLPPredictor(seed).fit(latents[train], y[train])
-        mask = np.ones(n, bool)
-        mask[train] = False
-        cand = np.flatnonzero(mask)
-        order = cand[np.argsort(-model.predict(latents[cand]), kind="stable")]
-        return order[:queries].tolist()
-    # mlp-online
-    n_init, refit = 100, 50
-    order = rng.permutation(n)
-    chosen = order[: min(n_init, queries)].tolist()
-    visited = np.zeros(n, bool)
-    visited[chosen] = True
-    while len(chosen) < queries:
-        idx = np.asarray(chosen)
-        model = MLPPredictor(seed + len(chosen), epochs=200).fit(latents[idx], y[idx])
-        pred = model.predict(latents)
-        pred[visited] = -np.inf
-        take = np.argsort(-pred, kind="stable")[: min(refit, queries - len(chosen))]
-        chosen.extend(int(i) for i in take)
-        visited[take] = True
-    return chosen
 
 
 # --- the library's agents, driven by qas.search.optimize on table lookups -------------------
@@ -118,18 +85,12 @@ class Struct:
 
 def run_one(method: str, table: LabelledTable, task: LookupTask, latents: np.ndarray, seed: int, queries: int,
             struct: Struct | None = None) -> list[int]:
-    if method.startswith("mlp"):
-        return run_predictor(method, task, latents, seed, queries)
+    if method in PREDICTORS:
+        return predictor_queries(method, task, latents, seed, queries)
     return run_agent(method, table, task, latents, seed, queries, struct)
 
 
 # --- statistics ------------------------------------------------------------------------------
-def first_hit(rows: list[int], success: np.ndarray, queries: int) -> int:
-    """1-based query count of the first success; ``queries + 1`` when none (censored)."""
-    hits = np.flatnonzero(success[np.asarray(rows, dtype=int)]) if rows else []
-    return int(hits[0]) + 1 if len(hits) else queries + 1
-
-
 def _by_task(records: list[dict], tables: dict) -> list[tuple]:
     """Records grouped per (table, task), then per method, with the table and task objects."""
     by: dict = {}
@@ -142,66 +103,21 @@ def _by_task(records: list[dict], tables: dict) -> list[tuple]:
     return out
 
 
-def best_so_far(recs: list[dict], task: LookupTask) -> tuple[int, np.ndarray]:
-    """A method's budget and the best score so far after each query, one row per run that used all of it."""
-    Q = max(len(r["rows"]) for r in recs)  # a method's own budget (GP BO may be capped)
-    return Q, np.array([np.maximum.accumulate(task.objective[np.asarray(r["rows"], dtype=int)])
-                        for r in recs if len(r["rows"]) == Q])
-
-
-def ci95(v: np.ndarray) -> np.ndarray:
-    """Half width of the 95% t-interval of the mean over runs (axis 0); nan for one run."""
-    from scipy import stats
-
-    if len(v) < 2:
-        return np.full(v.shape[1:], float("nan"))
-    return stats.t.ppf(0.975, len(v) - 1) * (v.std(0, ddof=1) / math.sqrt(len(v)))
-
-
 def summarise(records: list[dict], tables: dict[str, tuple[LabelledTable, list[LookupTask]]], queries: int,
               out_dir: Path, tag: str) -> list[dict]:
-    from scipy import stats
-
     rows_out, curve_rows = [], []
     for (tname, task_name), methods, table, task in _by_task(records, tables):
-        fh = {m: np.array([first_hit(r["rows"], task.success, max(len(r["rows"]) for r in recs)) for r in recs])
-              for m, recs in methods.items()}  # censored at a method's own budget (GP BO may be capped)
-        q_random_full = fh.get("random")
-        pool_rate = float(task.success.mean())
-        for m in [m for m in METHODS if m in methods]:
-            recs = methods[m]
-            f = fh[m]
-            Q = max(len(r["rows"]) for r in recs)
-            hits100 = np.mean([task.success[np.asarray(r["rows"][:100], dtype=int)].sum() for r in recs])
-            hits_all = np.mean([task.success[np.asarray(r["rows"], dtype=int)].sum() / max(len(r["rows"]), 1) * 100
-                                for r in recs])
-            best = np.array([task.objective[np.asarray(r["rows"], dtype=int)].max() for r in recs])
-            p = float("nan")
-            # random's first hits censored at this method's budget, so a capped method is
-            # compared with random under the same budget
-            q_random = None if q_random_full is None else np.minimum(q_random_full, Q + 1)
-            if q_random is not None and m != "random":
-                p = float(stats.mannwhitneyu(f, q_random, alternative="less").pvalue)
-            med = float(np.median(f))
-            rows_out.append({
-                "table": tname, "task": task_name, "criterion": task.criterion, "pool": len(table),
-                "pool_success_rate": pool_rate, "method": m, "seeds": len(recs), "queries": Q,
-                "median_queries_to_threshold": med if med <= Q else f">{Q}",
-                "median_numeric": med,
-                "success_rate": float((f <= Q).mean()),
-                "hits_per_100_first100": float(hits100), "hits_per_100_overall": float(hits_all),
-                "final_best_mean": float(best.mean()),
-                "random_median_same_budget": float(np.median(q_random)) if q_random is not None else float("nan"),
-                "ratio_to_random_median": med / float(np.median(q_random)) if q_random is not None else float("nan"),
-                "mannwhitney_p_less_than_random": p,
-            })
-            _, curves = best_so_far(recs, task)
+        runs = {m: [r["rows"] for r in methods[m]] for m in METHODS if m in methods}
+        for row in compare_runs(runs, task):
+            rows_out.append({"table": tname, "task": task_name, "criterion": task.criterion, "pool": len(table),
+                             "pool_success_rate": float(task.success.mean()), **row})
+            Q, curves = best_so_far(runs[row["method"]], task)
             if len(curves) == 0:
                 continue
             for q in sorted({q for q in (1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000, Q) if q <= Q}):
                 v = curves[:, q - 1]
                 h = float(ci95(v))
-                curve_rows.append({"table": tname, "task": task_name, "method": m, "queries": q,
+                curve_rows.append({"table": tname, "task": task_name, "method": row["method"], "queries": q,
                                    "mean_best": float(v.mean()), "ci95_lo": float(v.mean() - h),
                                    "ci95_hi": float(v.mean() + h), "seeds": len(v)})
     for name, rows in (("summary", rows_out), ("curves", curve_rows)):
@@ -220,7 +136,7 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
     for (tname, task_name), methods, table, task in _by_task(records, tables):
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in [m for m in METHODS if m in methods]:
-            Q, c = best_so_far(methods[m], task)
+            Q, c = best_so_far([r["rows"] for r in methods[m]], task)
             if len(c) == 0:
                 continue
             x = np.arange(1, Q + 1)
@@ -237,27 +153,6 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
         fig.tight_layout()
         fig.savefig(out_dir / f"{tag}curve_{tname.replace('[', '_').replace(']', '')}_{task_name}.png", dpi=90)
         plt.close(fig)
-
-
-def print_table(rows: list[dict]) -> None:
-    tasks = list(dict.fromkeys((r["table"], r["task"]) for r in rows))
-    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-
-    def grid(title: str, cell: Callable[[dict], str]) -> None:
-        print(title)
-        print(f"{'task':28s}" + "".join(f"{m:>12s}" for m in methods))
-        for t in tasks:
-            line = f"{t[0] + ':' + t[1]:28s}"
-            for m in methods:
-                r = next((r for r in rows if (r["table"], r["task"]) == t and r["method"] == m), None)
-                line += f"{'' if r is None else cell(r):>12s}"
-            print(line)
-
-    grid("median queries to first circuit above threshold (>Q: not reached in most runs)",
-         lambda r: str(r["median_queries_to_threshold"]))
-    p_key = "mannwhitney_p_less_than_random"
-    grid("\nMann-Whitney U p (queries-to-threshold smaller than random's), one-sided",
-         lambda r: "" if math.isnan(r[p_key]) else f"{r[p_key]:.3g}")
 
 
 def markdown(path: str) -> None:
@@ -366,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     records = [r for r in records if r["table"] in tables and r["queries_requested"] == args.queries
                and r["method"] in methods and any(t.name == r["task"] for t in tables[r["table"]][1])
                and args.seed_offset <= r["seed"] < args.seed_offset + args.seeds]
-    rows = summarise(records, tables, args.queries, out_dir, tag)
-    print_table(rows)
+    summarise(records, tables, args.queries, out_dir, tag)
+    markdown(out_dir / f"{tag}summary.csv")
     print(f"\ntotal {time.time() - t0:.0f}s; results in {out_dir}/{tag}summary.csv, {tag}curves.csv, {tag}curve_*.png")
     return 0
 

@@ -31,9 +31,9 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from common import DEFAULT_TABLES, RESULTS, MLPPredictor, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
 
-from qas.search import load_table, lookup_tasks  # noqa: E402
+from qas.search import MLPPredictor, load_table, lookup_tasks  # noqa: E402
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

@@ -2,6 +2,8 @@
 
 from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa: F401  (register agents)
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
+from qas.search.comparison import (PREDICTORS, MLPPredictor, best_so_far, ci95, compare_runs, predictor_queries,
+                                   queries_to_success)
 from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config
 from qas.search.executors import DaskExecutor, LocalExecutor
 from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
@@ -23,8 +25,10 @@ __all__ = [
     "LabelledTable",
     "LocalExecutor",
     "LookupTask",
+    "MLPPredictor",
     "Objective",
     "Observation",
+    "PREDICTORS",
     "Proposal",
     "RunDir",
     "SEARCH_TRAIN",
@@ -36,12 +40,17 @@ __all__ = [
     "TableObjective",
     "TrainingObjective",
     "Visited",
+    "best_so_far",
+    "ci95",
+    "compare_runs",
     "load_config",
     "label_pool",
     "load_table",
     "lookup_tasks",
     "open_run",
     "optimize",
+    "predictor_queries",
+    "queries_to_success",
     "search",
     "write_table",
 ]

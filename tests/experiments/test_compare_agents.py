@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from compare_agents import METHODS, Struct, first_hit, run_one, summarise
+from compare_agents import METHODS, Struct, run_one, summarise
 
-from qas.search import LabelledTable, LookupTask
+from qas.search import LabelledTable, LookupTask, queries_to_success
 
 
 @pytest.fixture(scope="module")
@@ -51,5 +51,5 @@ def test_summary_statistics(tiny, tmp_path):
     rows = summarise(recs, {"t": (table, [task])}, 30, tmp_path, "x_")
     assert {r["method"] for r in rows} == {"random", "mlp-1000"}
     assert (tmp_path / "x_summary.csv").exists() and (tmp_path / "x_curves.csv").exists()
-    assert first_hit([0, 1], np.array([False, True]), 5) == 2
-    assert first_hit([0], np.array([False, True]), 5) == 6
+    assert queries_to_success([0, 1], np.array([False, True]), 5) == 2
+    assert queries_to_success([0], np.array([False, True]), 5) == 6
