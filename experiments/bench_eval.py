@@ -41,7 +41,6 @@ import argparse
 import datetime as dt
 import math
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,7 +48,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, load_module, machine_line, time_call, torch_step, write_rows
+from common import RESULTS, init_params, load_module, machine_line, median_seconds, torch_step, write_rows
 
 from qas import CircuitDAG, Readout, TrainConfig, feature_symbols, param_symbols, to_cirq, train
 from qas.backends import QsimBatchExpectation, TorchCircuit, readout, reference_expectations
@@ -310,20 +309,14 @@ def main(argv: list[str] | None = None) -> int:
         full = {name: fn(params, feats, targets)[0] for name, fn, n_in, _ in backends if n_in == args.batch}
         print("#   loss on the whole batch: " + ", ".join(f"{k.split(' (')[0]} {v:.6f}" for k, v in full.items()))
 
-        # -- timing: rounds over all backends --
-        times: dict[str, list[float]] = {name: [] for name, *_ in backends}
-        note_of = {name: note for name, _, _, note in backends}
-        for rnd in range(args.repeats + 1):  # round 0 warms up
-            for name, fn, n_in, _ in backends:
-                f, t = feats[:n_in], targets[:n_in]
-                fast_backend = n_in == args.batch and "autograd" in note_of[name]  # ~ms per call: average over 0.5 s
-                sec = time_call(lambda: fn(params, f, t), 0.5 if fast_backend else 0.0)
-                if rnd:
-                    times[name].append(sec * args.batch / n_in)
-        ours_ms = statistics.median(times[backends[0][0]]) * 1e3
+        # -- timing: rounds over all backends (~ms per call for full-batch autograd: averaged over 0.5 s) --
+        med = median_seconds({name: (lambda fn=fn, n=n_in: fn(params, feats[:n], targets[:n]),
+                                     0.5 if n_in == args.batch and note == "autograd" else 0.0)
+                              for name, fn, n_in, note in backends}, args.repeats)
+        ours_ms = med[backends[0][0]] * 1e3
         row = dict(date=date, machine=machine, candidate=spec, params=dag.num_params, gates=len(dag.gates))
         for name, _, n_in, note in backends:
-            ms = statistics.median(times[name]) * 1e3
+            ms = med[name] * args.batch / n_in * 1e3
             rows.append(dict(row, measure="train_step", backend=name, inputs_simulated=n_in, ms_per_step=round(ms, 4),
                              epoch_s=round(ms * steps_per_epoch / 1e3, 3), ratio_vs_ours=round(ms / ours_ms, 2), note=note))
         print("\n" + "\n".join(step_table([r for r in rows if r["candidate"] == spec], args.batch)))
@@ -355,16 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         if np.abs(a - b).max() > 1e-5:
             print("ERROR: QsimBatchExpectation disagrees with the public sweep", file=sys.stderr)
             return 1
-        score_t: dict[str, list[float]] = {"sweep": [], "fast": [], "torch": []}
-        for rnd in range(args.repeats + 1):
-            for key, fn in (("sweep", lambda: plain(values)), ("fast", lambda: fast(values)), ("torch", torch_score)):
-                sec = time_call(fn, 0.3 if key == "torch" else 0.0)
-                if rnd:
-                    score_t[key].append(sec)
-        sweep_s = statistics.median(score_t["sweep"])
+        score_t = median_seconds({"sweep": (lambda: plain(values), 0.0), "fast": (lambda: fast(values), 0.0),
+                                  "torch": (torch_score, 0.3)}, args.repeats)
         for key, label in (("sweep", "qsim public simulate_expectation_values_sweep"),
                            ("fast", "qsim QsimBatchExpectation"), ("torch", "ours (torch_sv, no grad; for reference)")):
-            sec = statistics.median(score_t[key])
+            sweep_s, sec = score_t["sweep"], score_t[key]
             rows.append(dict(row, measure=f"score_{len(xs)}", backend=label, inputs_simulated=len(xs),
                              ms_per_step=round(sec * 1e3, 3), epoch_s="", ratio_vs_ours="", note=f"{sweep_s / sec:.1f}x vs sweep"))
         print("\n" + "\n".join(score_table([r for r in rows if r["candidate"] == spec])))
