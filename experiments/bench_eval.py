@@ -39,33 +39,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import math
-import os
-import platform
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable without installing qas
+import numpy as np
+import torch
+from common import RESULTS, init_params, load_module, machine_line, median_seconds, torch_step, write_rows
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from qas import CircuitDAG, Readout, TrainConfig, feature_symbols, param_symbols, to_cirq, train
+from qas.backends import QsimBatchExpectation, TorchCircuit, readout, reference_expectations
+from qas.tasks import Batch, make_task
+from search_spaces import build_ansatz, load_space, sample_circuit
 
-from qas.backends.torch_sv import TorchCircuit, readout  # noqa: E402
-from qas.core.circuit import CircuitDAG  # noqa: E402
-from qas.core.cirq_io import feature_symbols, param_symbols, to_cirq  # noqa: E402
-from qas.tasks import make_task  # noqa: E402
-from qas.core.readout import Readout  # noqa: E402
-from qas.tasks.base import Batch  # noqa: E402
-from search_spaces import load_space, sample_circuit  # noqa: E402
-from search_spaces.ansatze import build_ansatz  # noqa: E402
-from results_io import write_rows  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
 Z = Readout("z")
 
 # Parameter-shift rules: (shift, coefficient) pairs, df/dx = sum c * (f(x + s) - f(x - s)).
@@ -79,15 +68,8 @@ SHIFT_RULES = {"CRX": FOUR_TERM, "CRY": FOUR_TERM, "CRZ": FOUR_TERM}
 def candidate(spec: str) -> CircuitDAG:
     space = load_space("qml-4q")
     if spec.startswith("sampled"):
-        seed = int(spec.partition(":")[2] or 0)
-        return sample_circuit(space, random.Random(seed))
+        return sample_circuit(space, random.Random(int(spec.partition(":")[2] or 0)))
     return build_ansatz(spec, space)
-
-
-def init_params(dag: CircuitDAG, seed: int = 0) -> np.ndarray:
-    """As the trainer draws them: uniform in [-pi, pi], float32."""
-    gen = torch.Generator().manual_seed(seed)
-    return ((torch.rand(dag.num_params, generator=gen, dtype=torch.float64) * 2 - 1) * math.pi).float().double().numpy()
 
 
 def loss_and_grad_from_z(task: Any, z: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -107,21 +89,7 @@ def param_gates(dag: CircuitDAG) -> list[str]:
     return kinds
 
 
-# -- backends: each returns (loss, grad) for (params, features, targets) ------------------------
-def ours(dag: CircuitDAG, task: Any, dtype: torch.dtype = torch.complex64, module: Any = None) -> Callable:
-    circ = (module.TorchCircuit if module is not None else TorchCircuit)(dag, dtype=dtype)
-    real = torch.float64 if dtype == torch.complex128 else torch.float32
-
-    def run(params: np.ndarray, feats: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
-        p = torch.tensor(params, dtype=real, requires_grad=True)
-        out = readout(circ.state(p, torch.as_tensor(feats, dtype=real)), Z, dag.num_qubits)
-        loss = task.loss(out, Batch(feats, targets))
-        loss.backward()
-        return float(loss.detach()), p.grad.double().numpy()
-
-    return run
-
-
+# -- backends: each returns (loss, grad) for (params, features, targets); ours is common.torch_step ----
 def shifted_values(dag: CircuitDAG, params: np.ndarray, feats: np.ndarray) -> tuple[np.ndarray, list[tuple[int, float, int, int]]]:
     """Symbol values (theta..., x...) of every circuit parameter shift needs, per input.
 
@@ -159,32 +127,16 @@ def param_shift(dag: CircuitDAG, task: Any, expectations: Callable[[np.ndarray],
     return run
 
 
-def qsim_public(dag: CircuitDAG) -> Callable[[np.ndarray], np.ndarray]:
+def qsim_paths(dag: CircuitDAG) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """``<Z_i>`` for rows of symbol values (theta..., x...): the public ``qsimcirq`` sweep and our
+    ``QsimBatchExpectation``."""
     import cirq
-    import qsimcirq
 
     circuit = to_cirq(dag)
     symbols = param_symbols(dag.num_params) + feature_symbols(dag.num_features)
-    qubits = cirq.LineQubit.range(dag.num_qubits)
-    observables = [cirq.Z(q) for q in qubits]
-    sim = qsimcirq.QSimSimulator()
-
-    def run(values: np.ndarray) -> np.ndarray:
-        resolvers = [cirq.ParamResolver(dict(zip(symbols, row.tolist()))) for row in values]
-        res = sim.simulate_expectation_values_sweep(circuit, observables, resolvers, qubit_order=qubits)
-        return np.real(np.asarray(res, dtype=np.complex128))
-
-    return run
-
-
-def qsim_fast(dag: CircuitDAG) -> Callable[[np.ndarray], np.ndarray]:
-    import cirq
-
-    from qas.backends.qsim_fast import QsimBatchExpectation
-
-    symbols = param_symbols(dag.num_params) + feature_symbols(dag.num_features)
     observables = [cirq.Z(q) for q in cirq.LineQubit.range(dag.num_qubits)]
-    return QsimBatchExpectation(to_cirq(dag), symbols, observables)
+    return (lambda values: reference_expectations(circuit, symbols, observables, values),
+            QsimBatchExpectation(circuit, symbols, observables))
 
 
 def pennylane_backend(dag: CircuitDAG, task: Any, literal: bool = False) -> Callable:
@@ -274,36 +226,6 @@ def pennylane_backend(dag: CircuitDAG, task: Any, literal: bool = False) -> Call
     return run
 
 
-# -- timing ------------------------------------------------------------------------------------
-def time_call(fn: Callable[[], Any], min_seconds: float) -> float:
-    """Mean seconds per call over at least ``min_seconds`` (at least one call)."""
-    n, start = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / n
-
-
-def machine_line(threads: int) -> str:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        load = "load avg %.2f %.2f %.2f" % os.getloadavg()
-    except OSError:
-        load = "load avg n/a"
-    return (f"{platform.node() or 'host'}: {cores} cores ({platform.processor() or platform.machine()}), "
-            f"torch {torch.__version__} with {threads} thread(s), python {platform.python_version()}, {load} at start")
-
-
-def load_module(path: str) -> Any:
-    spec = importlib.util.spec_from_file_location("torch_sv_compare", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["torch_sv_compare"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--candidates", default="u3cu3:2,sampled:3", help="comma list: ANSATZ:LAYERS or sampled:SEED (qml-4q)")
@@ -326,28 +248,26 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_line(args.threads)
     print(f"# bench_eval {date}\n# {machine}")
 
-    try:
-        import pennylane as qml  # noqa: F401
-        have_pl = not args.skip_pennylane
-        pl_note = f"pennylane {qml.__version__}"
-        if have_pl:
+    have_pl, pl_note = False, "PennyLane skipped (--skip-pennylane)"
+    if not args.skip_pennylane:
+        try:
+            import pennylane as qml
+
             qml.device("lightning.qubit", wires=1)
-    except Exception as exc:  # noqa: BLE001
-        have_pl = False
-        pl_note = f"PennyLane skipped: {type(exc).__name__}: {exc} (pip install pennylane pennylane-lightning)"
-        print(f"# {pl_note}")
-    if args.skip_pennylane:
-        pl_note = "PennyLane skipped (--skip-pennylane)"
+            have_pl, pl_note = True, f"pennylane {qml.__version__}"
+        except Exception as exc:  # noqa: BLE001
+            pl_note = f"PennyLane skipped: {type(exc).__name__}: {exc} (pip install pennylane pennylane-lightning)"
+            print(f"# {pl_note}")
     import qsimcirq
     versions = f"qsimcirq {qsimcirq.__version__}; {pl_note}"
     print(f"# {versions}")
     compare = load_module(args.compare_torch_sv) if args.compare_torch_sv else None
 
     task = make_task("fashion-2")
-    train = task.split("train")
-    n_train = len(train.targets)
+    train_split = task.split("train")
+    n_train = len(train_split.targets)
     order = np.random.default_rng(0).permutation(n_train)[: args.batch]
-    feats, targets = train.features[order], train.targets[order]
+    feats, targets = train_split.features[order], train_split.targets[order]
     steps_per_epoch = n_train / args.batch
     print(f"# task fashion-2: {n_train} training inputs; batch {args.batch}; epoch = {steps_per_epoch:.1f} steps of {args.batch}")
 
@@ -360,14 +280,15 @@ def main(argv: list[str] | None = None) -> int:
         # -- backends and their workloads (inputs simulated per timed call) --
         s = args.slice
         backends: list[tuple[str, Callable, int, str]] = [
-            ("ours (torch_sv, complex64)", ours(dag, task), args.batch, "autograd"),
+            ("ours (torch_sv, complex64)", torch_step(dag, task), args.batch, "autograd"),
         ]
         if compare is not None:
             label = args.compare_label or f"torch_sv from {Path(args.compare_torch_sv).name}"
-            backends.append((label, ours(dag, task, module=compare), args.batch, "autograd"))
+            backends.append((label, torch_step(dag, task, module=compare), args.batch, "autograd"))
+        sweep, fast = qsim_paths(dag)
         backends += [
-            ("qsim param-shift (public sweep)", param_shift(dag, task, qsim_public(dag)), s, "sweep"),
-            ("qsim-fast param-shift (QsimBatchExpectation)", param_shift(dag, task, qsim_fast(dag)), args.fast_slice, "batch"),
+            ("qsim param-shift (public sweep)", param_shift(dag, task, sweep), s, "sweep"),
+            ("qsim-fast param-shift (QsimBatchExpectation)", param_shift(dag, task, fast), args.fast_slice, "batch"),
         ]
         if have_pl:
             backends.append(("lightning.qubit adjoint", pennylane_backend(dag, task), args.batch, "native ops"))
@@ -375,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                              args.literal_slice, "decomposed by PennyLane"))
 
         # -- agreement on the slice, against ours in complex128 --
-        ref_loss, ref_grad = ours(dag, task, torch.complex128)(params, feats[:s], targets[:s])
+        ref_loss, ref_grad = torch_step(dag, task, torch.complex128)(params, feats[:s], targets[:s])
         print(f"#   agreement on {s} inputs vs ours/complex128 (loss {ref_loss:.6f}):")
         for name, fn, _, _ in backends:
             loss, grad = fn(params, feats[:s], targets[:s])
@@ -388,45 +309,26 @@ def main(argv: list[str] | None = None) -> int:
         full = {name: fn(params, feats, targets)[0] for name, fn, n_in, _ in backends if n_in == args.batch}
         print("#   loss on the whole batch: " + ", ".join(f"{k.split(' (')[0]} {v:.6f}" for k, v in full.items()))
 
-        # -- timing: rounds over all backends --
-        times: dict[str, list[float]] = {name: [] for name, *_ in backends}
-        note_of = {name: note for name, _, _, note in backends}
-        for rnd in range(args.repeats + 1):  # round 0 warms up
-            for name, fn, n_in, _ in backends:
-                f, t = feats[:n_in], targets[:n_in]
-                fast_backend = n_in == args.batch and "autograd" in note_of[name]  # ~ms per call: average over 0.5 s
-                sec = time_call(lambda: fn(params, f, t), 0.5 if fast_backend else 0.0)
-                if rnd:
-                    times[name].append(sec * args.batch / n_in)
-        ours_ms = statistics.median(times[backends[0][0]]) * 1e3
-        print(f"\n| backend | inputs simulated | ms per {args.batch}-input gradient step | epoch-equivalent (s) | slower than ours |")
-        print("|---|---|---|---|---|")
+        # -- timing: rounds over all backends (~ms per call for full-batch autograd: averaged over 0.5 s) --
+        med = median_seconds({name: (lambda fn=fn, n=n_in: fn(params, feats[:n], targets[:n]),
+                                     0.5 if n_in == args.batch and note == "autograd" else 0.0)
+                              for name, fn, n_in, note in backends}, args.repeats)
+        ours_ms = med[backends[0][0]] * 1e3
+        row = dict(date=date, machine=machine, candidate=spec, params=dag.num_params, gates=len(dag.gates))
         for name, _, n_in, note in backends:
-            ms = statistics.median(times[name]) * 1e3
-            how = f"{n_in} (x{args.batch // n_in} extrapolated)" if n_in != args.batch else f"{n_in}"
-            ratio = ms / ours_ms
-            print(f"| {name} | {how} | {ms:,.2f} | {ms * steps_per_epoch / 1e3:,.2f} | {ratio:,.1f}x |")
-            rows.append(dict(date=date, machine=machine, candidate=spec, params=dag.num_params, gates=len(dag.gates),
-                             measure="train_step", backend=name, inputs_simulated=n_in,
-                             ms_per_step=round(ms, 4), epoch_s=round(ms * steps_per_epoch / 1e3, 3),
-                             ratio_vs_ours=round(ratio, 2), note=note))
-
-        print("\n" + target_line([r for r in rows if r["candidate"] == spec]))
+            ms = med[name] * args.batch / n_in * 1e3
+            rows.append(dict(row, measure="train_step", backend=name, inputs_simulated=n_in, ms_per_step=round(ms, 4),
+                             epoch_s=round(ms * steps_per_epoch / 1e3, 3), ratio_vs_ours=round(ms / ours_ms, 2), note=note))
+        print("\n" + "\n".join(step_table([r for r in rows if r["candidate"] == spec], args.batch)))
 
         if not args.skip_train:
-            from qas.trainer import TrainConfig, train as train_fn
-
-            config = TrainConfig(epochs=1, batch_size=32, threads=args.threads)
-            secs = []
             for _ in range(2):  # the first call also pays one-time costs (splits, allocator): report the second
                 t0 = time.perf_counter()
-                res = train_fn(dag, task, config)
-                secs.append(time.perf_counter() - t0)
-            sec = secs[-1]
+                res = train(dag, task, TrainConfig(epochs=1, batch_size=32, threads=args.threads))
+                sec = time.perf_counter() - t0
             print(f"\nqas.trainer.train, 1 epoch ({res.steps} steps of 32 + validation on {len(task.split('val').targets)}):"
                   f" {sec:.2f} s, val accuracy {res.val_score:.3f}")
-            rows.append(dict(date=date, machine=machine, candidate=spec, params=dag.num_params, gates=len(dag.gates),
-                             measure="trainer_epoch", backend="ours: qas.trainer.train epochs=1 batch=32",
+            rows.append(dict(row, measure="trainer_epoch", backend="ours: qas.trainer.train epochs=1 batch=32",
                              inputs_simulated=n_train, ms_per_step=round(sec / max(res.steps, 1) * 1e3, 4),
                              epoch_s=round(sec, 3), ratio_vs_ours="", note=f"val acc {res.val_score:.3f}"))
 
@@ -434,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         test = task.split("test")
         xs = test.features[: args.score_inputs].astype(np.float64)
         values = np.concatenate([np.broadcast_to(params, (len(xs), dag.num_params)), xs[:, : dag.num_features]], 1)
-        plain, fast = qsim_public(dag), qsim_fast(dag)
+        plain, fast = qsim_paths(dag)
         circ = TorchCircuit(dag)
 
         def torch_score() -> np.ndarray:
@@ -446,31 +348,30 @@ def main(argv: list[str] | None = None) -> int:
         if np.abs(a - b).max() > 1e-5:
             print("ERROR: QsimBatchExpectation disagrees with the public sweep", file=sys.stderr)
             return 1
-        score_t: dict[str, list[float]] = {"sweep": [], "fast": [], "torch": []}
-        for rnd in range(args.repeats + 1):
-            for key, fn in (("sweep", lambda: plain(values)), ("fast", lambda: fast(values)), ("torch", torch_score)):
-                sec = time_call(fn, 0.3 if key == "torch" else 0.0)
-                if rnd:
-                    score_t[key].append(sec)
-        sweep_s = statistics.median(score_t["sweep"])
-        print(f"\n| scoring {len(xs)} inputs | ms | inputs/s | faster than the sweep |")
-        print("|---|---|---|---|")
+        score_t = median_seconds({"sweep": (lambda: plain(values), 0.0), "fast": (lambda: fast(values), 0.0),
+                                  "torch": (torch_score, 0.3)}, args.repeats)
         for key, label in (("sweep", "qsim public simulate_expectation_values_sweep"),
                            ("fast", "qsim QsimBatchExpectation"), ("torch", "ours (torch_sv, no grad; for reference)")):
-            sec = statistics.median(score_t[key])
-            print(f"| {label} | {sec * 1e3:,.1f} | {len(xs) / sec:,.0f} | {sweep_s / sec:,.1f}x |")
-            rows.append(dict(date=date, machine=machine, candidate=spec, params=dag.num_params, gates=len(dag.gates),
-                             measure=f"score_{len(xs)}", backend=label, inputs_simulated=len(xs),
-                             ms_per_step=round(sec * 1e3, 3), epoch_s="", ratio_vs_ours="",
-                             note=f"{sweep_s / sec:.1f}x vs sweep"))
+            sweep_s, sec = score_t["sweep"], score_t[key]
+            rows.append(dict(row, measure=f"score_{len(xs)}", backend=label, inputs_simulated=len(xs),
+                             ms_per_step=round(sec * 1e3, 3), epoch_s="", ratio_vs_ours="", note=f"{sweep_s / sec:.1f}x vs sweep"))
+        print("\n" + "\n".join(score_table([r for r in rows if r["candidate"] == spec])))
 
     if not args.no_write:
         write(rows, date, machine, versions, args)
     return 0
 
 
-def target_line(rows: list[dict[str, Any]]) -> str:
-    """The issue's targets: >= 100x faster than qsim param-shift, >= 10x faster than lightning adjoint."""
+def step_table(rows: list[dict[str, Any]], batch: int) -> list[str]:
+    """A candidate's training-step rows as a markdown table, and the issue's targets: >= 100x faster than
+    qsim param-shift, >= 10x faster than lightning adjoint."""
+    lines = [f"| backend | inputs simulated | ms per {batch}-input gradient step | epoch-equivalent (s) | slower than ours |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        if r["measure"] == "train_step":
+            n_in = r["inputs_simulated"]
+            how = f"{n_in} (x{batch // n_in} extrapolated)" if n_in != batch else f"{n_in}"
+            lines.append(f"| {r['backend']} | {how} | {r['ms_per_step']:,.2f} | {r['epoch_s']:,.2f} | {r['ratio_vs_ours']:,.1f}x |")
     ratio = {r["backend"]: r["ratio_vs_ours"] for r in rows if r["measure"] == "train_step"}
     parts = []
     for label, key, target in (("qsim param-shift (public)", "qsim param-shift (public sweep)", 100),
@@ -480,7 +381,13 @@ def target_line(rows: list[dict[str, Any]]) -> str:
             parts.append(f"{ratio[key]:,.0f}x faster than {label} (target >= {target}x: {ok})")
         else:
             parts.append(f"{label}: not measured")
-    return "Ours is " + "; ".join(parts) + "."
+    return lines + ["", "Ours is " + "; ".join(parts) + "."]
+
+
+def score_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| scoring (fixed parameters) | inputs | ms | faster than the sweep |", "|---|---|---|---|"]
+    return lines + [f"| {r['backend']} | {r['inputs_simulated']} | {r['ms_per_step']:,.1f} | {r['note'].split()[0]} |"
+                    for r in rows if r["measure"].startswith("score_")]
 
 
 def write(rows: list[dict[str, Any]], date: str, machine: str, versions: str, args: argparse.Namespace) -> None:
@@ -497,26 +404,13 @@ def write(rows: list[dict[str, Any]], date: str, machine: str, versions: str, ar
     ]
     for spec in dict.fromkeys(r["candidate"] for r in rows):
         sub = [r for r in rows if r["candidate"] == spec]
-        lines += [f"## {spec} ({sub[0]['params']} parameters, {sub[0]['gates']} gates)", "",
-                  f"| backend | inputs simulated | ms per {args.batch}-input gradient step | epoch-equivalent (s) | slower than ours |",
-                  "|---|---|---|---|---|"]
-        for r in sub:
-            if r["measure"] == "train_step":
-                n_in = r["inputs_simulated"]
-                how = f"{n_in} (x{args.batch // n_in} extrapolated)" if n_in != args.batch else f"{n_in}"
-                lines.append(f"| {r['backend']} | {how} | {r['ms_per_step']:,.2f} | {r['epoch_s']:,.2f} | {r['ratio_vs_ours']:,.1f}x |")
-        lines += ["", target_line(sub)]
+        lines += [f"## {spec} ({sub[0]['params']} parameters, {sub[0]['gates']} gates)", "", *step_table(sub, args.batch)]
         for r in sub:
             if r["measure"] == "trainer_epoch":
                 lines += ["", f"`qas.trainer.train`, one real epoch (batch 32, with validation): {r['epoch_s']:.2f} s ({r['note']})."]
-        lines += ["", "| scoring (fixed parameters) | inputs | ms | faster than the sweep |", "|---|---|---|---|"]
-        for r in sub:
-            if r["measure"].startswith("score_"):
-                lines.append(f"| {r['backend']} | {r['inputs_simulated']} | {r['ms_per_step']:,.1f} | {r['note'].split()[0]} |")
-        lines.append("")
+        lines += ["", *score_table(sub), ""]
     (RESULTS / "bench_eval.md").write_text("\n".join(lines))
     print(f"\nwrote {path} and {RESULTS / 'bench_eval.md'}")
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,9 +1,10 @@
 """Benchmark: public qsimcirq sweep vs. QsimBatchExpectation for scoring one structure on many inputs.
 
-Circuits (the shape of our QAS candidates):
+Circuits (the shape of our QAS candidates; ``CircuitDAG`` s run through ``qas.to_cirq``):
   * data encoding: RY, RZ, RX, RY layers on every qubit, symbols x_0..x_{4n-1};
   * then `layers` x (U3 on every qubit + CNOT ring), trainable symbols theta_*.
-Each input is a fresh random x with fixed random theta.
+Observables: ``<Z_i>`` on every qubit, or the ``vqe-h2`` task's Hamiltonian. Each input is a
+fresh random x with fixed random theta.
 
 Both paths are timed in the same process on the same values: one warm-up call,
 then the median of `--repeats` timed calls.  Run from the repo root:
@@ -14,60 +15,30 @@ then the median of `--repeats` timed calls.  Run from the repo root:
 from __future__ import annotations
 
 import argparse
-import pathlib
 import statistics
-import sys
 import time
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import cirq
 import numpy as np
-import sympy
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from qas.backends.qsim_fast import QsimBatchExpectation, reference_expectations  # noqa: E402
-
-PI = sympy.pi
+from qas import CircuitDAG, Gate, feature_symbols, param_symbols, to_cirq
+from qas.backends import QsimBatchExpectation, reference_expectations
+from qas.tasks import make_task
 
 
-def u3(theta, phi, lam) -> cirq.PhasedXZGate:
-    return cirq.PhasedXZGate(x_exponent=theta / PI, z_exponent=(phi + lam) / PI, axis_phase_exponent=0.5 - lam / PI)
-
-
-def qas_circuit(n: int, layers: int = 3) -> Tuple[cirq.Circuit, List[sympy.Symbol], List[sympy.Symbol], List[cirq.Qid]]:
-    q = cirq.LineQubit.range(n)
-    xs = list(sympy.symbols(f"x_0:{4 * n}"))
-    thetas = list(sympy.symbols(f"theta_0:{3 * n * layers}"))
-    c = cirq.Circuit()
-    for k, rot in enumerate((cirq.ry, cirq.rz, cirq.rx, cirq.ry)):
-        c.append(rot(xs[k * n + i]).on(q[i]) for i in range(n))
-    j = 0
+def qas_circuit(n: int, layers: int = 3) -> CircuitDAG:
+    """Encoding layers RY, RZ, RX, RY on every qubit (features ``x_0..x_{4n-1}``), then ``layers`` x
+    (a trainable U3 on every qubit + a CNOT ring)."""
+    gates = [Gate(rot, (i,), "feature", feature=k * n + i) for k, rot in enumerate(("RY", "RZ", "RX", "RY")) for i in range(n)]
     for _ in range(layers):
-        for i in range(n):
-            c.append(u3(thetas[j], thetas[j + 1], thetas[j + 2]).on(q[i]))
-            j += 3
-        c.append(cirq.CNOT(q[i], q[(i + 1) % n]) for i in range(n))
-    return c, xs, thetas, q
+        gates += [Gate("U3", (i,), "trainable") for i in range(n)] + [Gate("CNOT", (i, (i + 1) % n)) for i in range(n)]
+    return CircuitDAG(n, gates)
 
 
 def h2_hamiltonian(q: Sequence[cirq.Qid]) -> cirq.PauliSum:
-    Z, X, Y = cirq.Z, cirq.X, cirq.Y
-    return (
-        -0.09886397 * cirq.PauliString()
-        + 0.17119775 * (Z(q[0]) + Z(q[1]))
-        - 0.22278594 * (Z(q[2]) + Z(q[3]))
-        + 0.16862219 * Z(q[0]) * Z(q[1])
-        + 0.12054482 * (Z(q[0]) * Z(q[2]) + Z(q[1]) * Z(q[3]))
-        + 0.16586702 * (Z(q[0]) * Z(q[3]) + Z(q[1]) * Z(q[2]))
-        + 0.17434844 * Z(q[2]) * Z(q[3])
-        + 0.04532220
-        * (
-            -X(q[0]) * X(q[1]) * Y(q[2]) * Y(q[3])
-            + X(q[0]) * Y(q[1]) * Y(q[2]) * X(q[3])
-            + Y(q[0]) * X(q[1]) * X(q[2]) * Y(q[3])
-            - Y(q[0]) * Y(q[1]) * X(q[2]) * X(q[3])
-        )
-    )
+    """The ``vqe-h2`` task's 15-term Hamiltonian (qubit 0 first)."""
+    return sum(c * cirq.DensePauliString(word).on(*q) for c, word in make_task("vqe-h2").hamiltonian)
 
 
 def timed_median(fn: Callable[[], np.ndarray], repeats: int) -> Tuple[float, np.ndarray]:
@@ -88,12 +59,9 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    cases = []
-    for n in (4, 8):
-        c, xs, th, q = qas_circuit(n)
-        cases.append((f"{n}q, Z_i x{n}", c, xs, th, [cirq.Z(qq) for qq in q]))
-    c, xs, th, q = qas_circuit(4)
-    cases.append(("4q, H2 (15 terms)", c, xs, th, [h2_hamiltonian(q)]))
+    q4, q8 = cirq.LineQubit.range(4), cirq.LineQubit.range(8)
+    cases = [("4q, Z_i x4", qas_circuit(4), [cirq.Z(q) for q in q4]), ("8q, Z_i x8", qas_circuit(8), [cirq.Z(q) for q in q8]),
+             ("4q, H2 (15 terms)", qas_circuit(4), [h2_hamiltonian(q4)])]
 
     header = (
         f"{'case':<20} {'ops':>4} {'blocks':>6} {'inputs':>6} {'setup ms':>9} "
@@ -101,11 +69,11 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    for name, circuit, xs, thetas, obs in cases:
-        symbols = xs + thetas
-        theta_vals = rng.uniform(-np.pi, np.pi, len(thetas))
-        x_vals = rng.uniform(-np.pi, np.pi, (args.inputs, len(xs)))
-        values = np.hstack([x_vals, np.broadcast_to(theta_vals, (args.inputs, len(thetas)))])
+    for name, dag, obs in cases:
+        circuit, symbols = to_cirq(dag), param_symbols(dag.num_params) + feature_symbols(dag.num_features)
+        theta_vals = rng.uniform(-np.pi, np.pi, dag.num_params)
+        x_vals = rng.uniform(-np.pi, np.pi, (args.inputs, dag.num_features))
+        values = np.hstack([np.broadcast_to(theta_vals, (args.inputs, dag.num_params)), x_vals])
 
         t0 = time.perf_counter()
         fast = QsimBatchExpectation(circuit, symbols, obs)

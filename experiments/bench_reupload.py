@@ -12,6 +12,22 @@ ratios, not absolute times.
     python experiments/bench_reupload.py --compare-torch-sv /tmp/old_sv.py --compare-label "before"
 
 Writes ``experiments/results/bench_reupload.csv`` and ``bench_reupload.md``.
+
+``--weighted``: what the weighted encoding of the re-uploading default (every angle ``w * x + b``)
+costs per training step. A weighted circuit runs as its plain lowering (``qas.lower``) on virtual
+features that depend on the parameters. One gradient step (batch 32 of fashion-2 features, sum of
+the ``<Z>`` readout, 1 torch thread) is timed for three cases of ``u3cu3:2`` x3 in ``qml-4q-reup-w``:
+
+- ``weighted``: the circuit as the trainer runs it;
+- ``plain``: its lowering on fixed virtual features (no gradient into the feature gates);
+- ``plain, grad into features``: the same with the virtual features as leaves that need a
+  gradient: what any trainable encoding must pay.
+
+``weighted / plain`` is the full price of trainable input scaling; ``weighted / (plain, grad
+into features)`` is the lowering's own overhead. Rounds visit the cases in turn, so load hits
+them alike: compare the ratios.
+
+    python experiments/bench_reupload.py --weighted            # ~1 min -> results/bench_weighted.csv
 """
 
 from __future__ import annotations
@@ -20,18 +36,18 @@ import argparse
 import datetime as dt
 import statistics
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import RESULTS, init_params, load_module, machine_line, median_seconds, torch_step, write_rows
 
-from bench_eval import RESULTS, init_params, load_module, machine_line, ours, time_call
-from qas.core.circuit import CircuitDAG
+from qas import CircuitDAG, Readout, lower
+from qas.backends import TorchCircuit, readout
 from qas.tasks import make_task
-from results_io import write_rows
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
+from search_spaces import build_ansatz, load_space
 
 
 def circuits(task) -> dict[str, CircuitDAG]:
@@ -42,6 +58,31 @@ def circuits(task) -> dict[str, CircuitDAG]:
     return {f"u3cu3:2 one pass ({n} qubits)": dag, f"u3cu3:2 x3 ({n} qubits)": replace(one, reuploads=3).lift(dag)}
 
 
+def weighted(rounds: int, steps: int) -> list[dict]:
+    """ms per step of the weighted ``u3cu3:2`` x3, its plain lowering, and the lowering with a gradient into its features."""
+    dag = build_ansatz("u3cu3:2", load_space("qml-4q-reup-w"))
+    low = lower(dag)
+    x = torch.as_tensor(make_task("fashion-2").split("train").features[:32])
+    p = torch.as_tensor(np.random.default_rng(0).uniform(-np.pi, np.pi, dag.num_params), dtype=torch.float32)
+    virtual = low.features(p, x)
+    cases = {
+        "weighted": (TorchCircuit(dag), p.clone().requires_grad_(True), x),
+        "plain": (TorchCircuit(low.plain), low.params(p).clone().requires_grad_(True), virtual),
+        "plain, grad into features": (TorchCircuit(low.plain), low.params(p).clone().requires_grad_(True),
+                                      virtual.clone().requires_grad_(True)),
+    }
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(rounds):
+        for name, (circuit, params, feats) in cases.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                readout(circuit.state(params, feats), Readout("z"), 4).sum().backward()
+            times[name].append((time.perf_counter() - t0) / steps * 1e3)
+    ms = {k: statistics.median(v) for k, v in times.items()}
+    return [{"case": k, "ms_per_step": round(v, 3), "vs_plain": round(v / ms["plain"], 3),
+             "vs_plain_grad_features": round(v / ms["plain, grad into features"], 3)} for k, v in ms.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default="fashion-2,fashion-10")
@@ -50,8 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-torch-sv", default=None, help="path of another torch_sv.py to time beside ours")
     ap.add_argument("--compare-label", default=None)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--weighted", action="store_true", help="the weighted encoding's cost instead (bench_weighted.csv)")
+    ap.add_argument("--rounds", type=int, default=7, help="--weighted: rounds over the cases")
+    ap.add_argument("--steps", type=int, default=300, help="--weighted: steps per case and round")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.weighted:
+        rows = weighted(args.rounds, args.steps)
+        print(*rows, sep="\n")
+        if not args.no_write:
+            write_rows(RESULTS / "bench_weighted.csv", rows)
+        return 0
     date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     machine = machine_line(1)
     compare = load_module(args.compare_torch_sv) if args.compare_torch_sv else None
@@ -65,22 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         steps_per_epoch = len(train.targets) / args.batch
         for name, dag in circuits(task).items():
             params = init_params(dag)
-            backends = {"ours": ours(dag, task)}
+            backends = {"ours": torch_step(dag, task)}
             if compare is not None:
-                backends[label] = ours(dag, task, module=compare)
-                ref = ours(dag, task, torch.complex128)(params, feats, targets)
+                backends[label] = torch_step(dag, task, module=compare)
+                ref = torch_step(dag, task, torch.complex128)(params, feats, targets)
                 for key, fn in backends.items():
                     loss, grad = fn(params, feats, targets)
                     if abs(loss - ref[0]) > 1e-4 or np.abs(grad - ref[1]).max() > 1e-3:
                         print(f"ERROR: {key} disagrees with complex128 on {name}", file=sys.stderr)
                         return 1
-            times: dict[str, list[float]] = {k: [] for k in backends}
-            for rnd in range(args.repeats + 1):  # round 0 warms up
-                for key, fn in backends.items():
-                    sec = time_call(lambda: fn(params, feats, targets), 0.5)
-                    if rnd:
-                        times[key].append(sec)
-            ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+            med = median_seconds({k: (lambda fn=fn: fn(params, feats, targets), 0.5) for k, fn in backends.items()},
+                                 args.repeats)
+            ms = {k: v * 1e3 for k, v in med.items()}
             for key, value in ms.items():
                 rows.append(dict(date=date, variant=variant, circuit=name, params=dag.num_params, gates=len(dag.gates),
                                  backend=key, ms_per_step=round(value, 3), epoch_s=round(value * steps_per_epoch / 1e3, 2),

@@ -27,20 +27,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from results_io import upsert_rows
-from reupload_probe import mlp_accuracy
+from common import RESULTS, mlp_accuracy, over_seeds, upsert_rows
 
-from qas.tasks import build_task
-from qas.evaluation import evaluate
-from qas.search.config import FINAL_TRAIN
-from qas.trainer import TrainConfig
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
-from search_spaces.builtin import reuploaded
-
-OUT = Path(__file__).parent / "results" / "fashion10_probe.csv"
+from qas import build_task
+from qas.search import FINAL_TRAIN
+from search_spaces import build_ansatz, load_space, reuploaded
 
 #: row -> (cell ansatz, copies, logit scale, init scale, lr); "base" is the 3-copy weighted
 #: default of the previous session, the others change one knob or combine the ones that helped
@@ -65,13 +57,11 @@ def qnn_row(name: str, epochs: int, seed: int) -> dict:
     cell, copies, scale, init, lr = ROWS[name]
     task = build_task("fashionmnist", variant="fashion-10", logit_scale=scale)
     dag = build_ansatz(cell, reuploaded(load_space("qml-10q"), "probe", weighted=True, copies=copies))
-    cfg = TrainConfig(**{**FINAL_TRAIN, "epochs": epochs, "lr": lr, "init_scale": init, "seed": seed})
     t0 = time.perf_counter()
-    m = evaluate(dag, task, cfg, splits=("train", "val", "test")).metrics
+    stats, _ = over_seeds(dag, task, {**FINAL_TRAIN, "epochs": epochs, "lr": lr, "init_scale": init}, [seed])
     return {"row": name, "cell": cell, "copies": copies, "logit_scale": scale, "init_scale": init, "lr": lr,
-            "epochs": epochs, "seed": seed, "params": dag.num_params,
-            "train_acc": round(m["train_accuracy"], 4), "val_acc": round(m["val_accuracy"], 4),
-            "test_acc": round(m["test_accuracy"], 4), "seconds": round(time.perf_counter() - t0, 1)}
+            "epochs": epochs, "seed": seed, "params": dag.num_params, "train_acc": stats["train_acc"],
+            "val_acc": stats["val_acc"], "test_acc": stats["test_mean"], "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def mlp_row(seed: int) -> dict:
@@ -90,13 +80,12 @@ def main() -> None:
     ap.add_argument("--rows", default=",".join([*ROWS, "mlp"]), help="names from ROWS, and 'mlp'")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=str(RESULTS / "fashion10_probe.csv"))
     args = ap.parse_args()
-    out = Path(args.out)
     for name in args.rows.split(","):
         row = mlp_row(args.seed) if name == "mlp" else qnn_row(name, args.epochs, args.seed)
         print(row, flush=True)
-        upsert_rows(out, [row], key=("row", "epochs", "seed"))
+        upsert_rows(args.out, [row], key=("row", "epochs", "seed"))
 
 
 if __name__ == "__main__":

@@ -41,19 +41,13 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from results_io import read_rows, upsert_rows
+from common import RESULTS, over_seeds, read_rows, upsert_rows
 
-from qas.tasks import build_task
-from qas.cache import ResultCache
-from qas.evaluation import evaluate
-from qas.search import SearchConfig, search
-from qas.search.config import FINAL_TRAIN, read_run_config
-from qas.tasks.baselines import logistic_regression_accuracy
-from qas.trainer import TrainConfig
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
+from qas import CircuitDAG, build_task
+from qas.search import FINAL_TRAIN, SearchConfig, open_run, search
+from qas.tasks import logistic_regression_accuracy
+from search_spaces import build_ansatz, load_space
 
-OUT = Path(__file__).parent / "results" / "fashion_peers.csv"
 SEEDS = (0, 1, 2)
 
 
@@ -70,27 +64,22 @@ def candidates(space, searched, searched_name: str) -> dict[str, object]:
     return out
 
 
-def searched_winner(run_dir: Path):
+def searched_winner(finalists: dict) -> CircuitDAG:
     """The searched finalist the run's final round scores best on validation.
 
     The run itself may choose a hand-designed ansatz of its space (``best.json`` then holds it),
     but this row is about what the search found: the best ``searched`` row of the run's
     ``finalists.json`` (first in training order on a tie, as the final round breaks ties)."""
-    from qas.core.circuit import CircuitDAG
-    from qas.search.outputs import read_finalists
-
-    searched = [r for r in read_finalists(run_dir)["finalists"] if r["origin"] == "searched"]
+    searched = [r for r in finalists["finalists"] if r["origin"] == "searched"]
     best = max(enumerate(searched), key=lambda ir: (ir[1]["val_score"], -ir[0]))[1]
     return CircuitDAG.from_dict(best["circuit"])
 
 
-def search_cost(run_dir: Path, path: Path, variant: str, model: str) -> float:
+def search_cost(finalists: dict, path, variant: str, model: str) -> float:
     """CPU-hours of the run's search and final round, as its ``finalists.json`` records them (summed
     from its records' training and scoring times). Runs from before that record fall back to the
     figure the CSV recorded when they ran."""
-    from qas.search.outputs import read_finalists
-
-    cost = read_finalists(run_dir).get("cost")
+    cost = finalists.get("cost")
     if cost:
         return round(cost["search_cpu_hours"] + cost["final_round_cpu_hours"], 3)
     for r in read_rows(path):
@@ -109,7 +98,7 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0, help="search seed")
     ap.add_argument("--runs", default="experiments/results/runs/fashion_peers")
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=str(RESULTS / "fashion_peers.csv"))
     ap.add_argument("--models", default=None,
                     help="comma-separated model name prefixes to (re)run, e.g. 'searched,u3cu3:2' (default: all)")
     ap.add_argument("--train-limit", type=int, default=None, help="training images per candidate while searching")
@@ -127,7 +116,7 @@ def main() -> None:
     final = dict(FINAL_TRAIN)
     if args.final_epochs:
         final.update(epochs=args.final_epochs, patience=args.final_epochs)
-    out = Path(args.out)
+    out = args.out
 
     def emit(row: dict) -> None:
         """(variant, model, final epochs) rows are replaced one by one, so reruns of some variants or models keep
@@ -141,28 +130,23 @@ def main() -> None:
         run_dir = Path(args.runs) / variant
         searched, search_cpu_h = None, 0.0
         searched_name = f"searched ({space.name})" + (f", {args.tag}" if args.tag else "")
-        if selected(searched_name, models):
-            if args.reuse_run:
-                if not (run_dir / "config.toml").exists():
-                    raise SystemExit(f"--reuse-run: no run in {run_dir}")
-            else:
-                search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
-                                    train_limit=args.train_limit, final_train=final), run_dir, progress=False)
-            search_cpu_h = search_cost(run_dir, out, variant, searched_name)
-            searched = searched_winner(run_dir)
+        if selected(searched_name, models) and not args.reuse_run:
+            search(SearchConfig(task="fashionmnist", variant=variant, budget=args.budget, seed=args.seed,
+                                train_limit=args.train_limit, final_train=final), run_dir, progress=False)
+        run = open_run(run_dir) if (run_dir / "config.toml").exists() else None
+        if selected(searched_name, models):  # with --reuse-run, the run as it stands
+            finalists = open_run(run_dir).finalists()
+            search_cpu_h = search_cost(finalists, out, variant, searched_name)
+            searched = searched_winner(finalists)
         # the run's final round trained its winner and the hand-designed u3cu3:2 with seed 0
-        cache = ResultCache(run_dir / "cache.sqlite") if run_dir.exists() else None
         for name, dag in candidates(space, searched, searched_name).items():
             if dag is None or not selected(name, models):
                 continue
             is_searched = name.startswith("searched")
-            records = [evaluate(dag, task, TrainConfig(**{**final, "seed": s}), splits=("val", "test"), cache=cache)
-                       for s in seeds]
-            tests = [r.metrics["test_accuracy"] for r in records]
-            emit({"variant": variant, "model": name, "test_mean": round(statistics.mean(tests), 4),
-                  "test_std": round(statistics.stdev(tests), 4) if len(tests) > 1 else 0.0, "seeds": len(tests),
-                  "gates": len(dag), "params": dag.num_params,
-                  "evaluations": read_run_config(run_dir / "config.toml").budget if is_searched else 0,
+            stats, records = over_seeds(dag, task, final, seeds, splits=("val", "test"), cache=run and run.cache)
+            emit({"variant": variant, "model": name, "test_mean": stats["test_mean"], "test_std": stats["test_std"],
+                  "seeds": stats["seeds"], "gates": len(dag), "params": dag.num_params,
+                  "evaluations": run.config.budget if is_searched else 0,
                   "search_cpu_h": search_cpu_h if is_searched else 0,
                   # as measured when trained (a cached record keeps its own times)
                   "retrain_s_per_seed": round(statistics.mean(r.train_seconds + r.score_seconds for r in records), 1),

@@ -8,9 +8,15 @@ For each table and task:
     threshold, the fraction also above it ("neighbour hit rate"), against the base rate.
     A latent agent that moves locally can only beat random search when this lift is >> 1.
 
-    python experiments/latent_diagnostics.py [--limit 5000]
+With ``--hubness``, how the latent agents' decoder (nearest pool circuit to a latent point)
+covers the pool instead: BO suggests points uniformly in the pool's latent bounding box;
+REINFORCE takes Gaussian steps of 0.5 x the latent spread. 2,000 such points are decoded to
+their nearest pool circuit (no visited mask), counting distinct circuits and the share of the
+10 most frequent. Few distinct circuits = "hubs" absorb most suggestions, and the
+unvisited-nearest rule then walks out from those hubs.
 
-Writes results/latent_diagnostics.csv.
+    python experiments/latent_diagnostics.py [--limit 5000]    # -> results/latent_diagnostics.csv
+    python experiments/latent_diagnostics.py --hubness         # -> results/decoder_hubness.csv
 """
 
 from __future__ import annotations
@@ -25,10 +31,9 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from common import DEFAULT_TABLES, RESULTS, StructuralFeatures, latents_for, torch_threads, write_rows  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_agents import DEFAULT_TABLES, MLPPredictor, torch_threads, write_csv  # noqa: E402
-from tabular import RESULTS, StructuralFeatures, latents_for, load_table, lookup_tasks  # noqa: E402
+from qas.search import MLPPredictor, load_table, lookup_tasks  # noqa: E402
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -52,13 +57,50 @@ def neighbour_lift(x: np.ndarray, success: np.ndarray, k: int = 10) -> tuple[flo
     return rate, rate / max(float(success.mean()), 1e-12)
 
 
+def hubness() -> list[dict]:
+    """Decoded points per table slice (4q: 5,000 circuits, 8q: 2,000) and latents (frozen, shipped)."""
+    rows = []
+    for path, limit in ((RESULTS / "tabular_paper4q.npz", 5000), (RESULTS / "tabular_paper8q.npz", 2000)):
+        if not path.exists():
+            continue
+        t = load_table(path, limit)
+        for source in ("frozen", "shipped"):
+            lat, src = latents_for(t.pool, t.space, source)
+            if source == "shipped" and not src.startswith("shipped"):
+                continue
+            rng = np.random.default_rng(0)
+            lo, hi = lat.min(0), lat.max(0)
+            sq = (lat ** 2).sum(1)
+
+            def nearest(z):
+                return np.argmin(sq[None, :] - 2 * z @ lat.T, axis=1)
+
+            box = nearest(rng.uniform(lo, hi, size=(2000, lat.shape[1])).astype(np.float32))
+            sig = 0.5 * lat.std(0).mean()
+            start = lat[rng.integers(len(lat), size=2000)]
+            step = nearest((start + sig * rng.standard_normal(start.shape)).astype(np.float32))
+            counts = np.bincount(box, minlength=len(lat))
+            rows.append({"table": path.name, "n": len(lat), "latents": src, "dim": lat.shape[1],
+                         "box_points_distinct": int((counts > 0).sum()),
+                         "box_top10_share": float(np.sort(counts)[::-1][:10].sum() / 2000),
+                         "gaussian_step_distinct": int(len(np.unique(step))),
+                         "latent_std_mean": float(lat.std(0).mean()),
+                         "box_width_over_std": float(((hi - lo) / lat.std(0)).mean())})
+            print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--limit", type=int, default=5000)
     p.add_argument("--tables", default=None)
     p.add_argument("--embeddings", choices=("frozen", "shipped", "struct-pca"), default="frozen")
-    p.add_argument("--out", default=str(RESULTS / "latent_diagnostics.csv"))
+    p.add_argument("--hubness", action="store_true", help="the decoder's coverage of the pool instead")
+    p.add_argument("--out", default=None, help="default results/latent_diagnostics.csv (results/decoder_hubness.csv)")
     args = p.parse_args()
+    if args.hubness:
+        write_rows(args.out or RESULTS / "decoder_hubness.csv", hubness(), float_format=".4g")
+        return 0
     torch_threads()
     rows = []
     paths = [Path(t) for t in args.tables.split(",")] if args.tables else [t for t in DEFAULT_TABLES if t.exists()]
@@ -88,7 +130,7 @@ def main() -> int:
                 row[f"nn10_lift_{name}"] = lift
             rows.append(row)
             print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-    write_csv(Path(args.out), rows)
+    write_rows(args.out or RESULTS / "latent_diagnostics.csv", rows, float_format=".4g")
     return 0
 
 

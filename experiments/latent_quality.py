@@ -2,10 +2,9 @@
 
 Takes the first ``n`` circuits of an embedding store's pool (the pool of the shipped
 ``paper-4q`` checkpoint is ``sample_pool(paper-4q, 100000, seed=0)``, whose prefix is the
-tabular benchmark's pool (same space, same seed), so labels from ``experiments/label_pool.py``
-are reused when given; they are matched by circuit key), scores them on a task with the project's evaluator (``qas.evaluation.evaluate``:
-torch training, qsim scoring; ``TrainConfig(steps=50, lr=0.1)`` as the tabular benchmark),
-and compares three embeddings of the same circuits:
+tabular benchmark's pool: same space, same seed), their scores on a task from the benchmark's
+table (``--labels``, written by ``label_pool.py``; checked circuit by circuit against the
+store's pool), and compares three embeddings of the same circuits:
 
 * ``vgae``: the store's latent means (what the search agents move in);
 * ``bag-of-gates``: counts of each (kind, qubits) gate, randomly projected to the same
@@ -21,59 +20,19 @@ a PCA map of the latent space coloured by score.
 
     python experiments/latent_quality.py --space paper-4q --task state-prep,maxcut,vqe-h2 -n 5000
 
-(the committed ``latent_quality.csv``/``.png`` come from this command; all 5,000 scores were
-reused from the tabular benchmark, so it ran in about 30 s.)
+(the committed ``latent_quality.csv``/``.png`` come from this command; about 30 s.)
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import RESULTS, write_rows
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "experiments" / "results"
-
-
-def load_labels(path: Path, task: str) -> dict[str, float]:
-    """``{key prefix (32 hex chars): score}`` from a tabular benchmark npz, if it exists."""
-    if path is None or not path.is_file():
-        return {}
-    z = np.load(path, allow_pickle=False)
-    col = f"score/{task}"
-    if col not in z.files:
-        return {}
-    return {bytes(h).hex(): float(s) for h, s in zip(z["hash"], z[col]) if np.isfinite(s)}
-
-
-def score_circuits(dags, task_name: str, num_qubits: int, steps: int, lr: float, labels: dict[str, float]) -> np.ndarray:
-    from qas.cache import ResultCache
-    from qas.core.console import progress_bar
-    from qas.evaluation import evaluate
-    from qas.tasks import make_task
-    from qas.trainer import TrainConfig
-
-    from encoders.store import cache_root
-
-    try:
-        task = make_task(task_name, num_qubits=num_qubits)
-    except Exception:  # tasks without a qubit-count option
-        task = make_task(task_name)
-    config = TrainConfig(steps=steps, lr=lr, seed=0)
-    cache = ResultCache(cache_root().parent / "latent_quality.sqlite")
-    out = np.empty(len(dags))
-    with progress_bar() as bar:
-        job = bar.add_task(f"scoring on {task_name}", total=len(dags))
-        for i, dag in enumerate(dags):
-            known = labels.get(dag.key[:32])
-            out[i] = known if known is not None else evaluate(dag, task, config, cache=cache).score
-            bar.update(job, advance=1)
-    return out
+from qas.search import load_table
 
 
 def bag_of_gates(store, dags, dim: int, seed: int) -> np.ndarray:
@@ -121,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task", default="state-prep", help="task(s), comma-separated; the first colours the plot")
     p.add_argument("-n", type=int, default=2000, help="labelled circuits (the first n of the pool)")
     p.add_argument("--embeddings", type=Path, default=None, help="embedding file (default: the shipped one)")
-    p.add_argument("--labels", type=Path, default=RESULTS / "tabular_paper4q.npz",
-                   help="tabular benchmark npz whose scores to reuse (missing ones are computed)")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--labels", type=Path, default=RESULTS / "tabular_paper4q.npz", help="the tabular benchmark's table")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=RESULTS / "latent_quality")
     args = p.parse_args(argv)
@@ -138,14 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     store = load_embeddings(args.embeddings, args.space, progress=True)
     n = min(args.n, len(store))
     dags = store.pool[:n]
+    table = load_table(args.labels, n)
+    if table.hashes != [d.key[:32] for d in dags]:
+        raise SystemExit(f"{args.labels} does not label the first {n} circuits of the {store.space.name} pool; "
+                         f"label them with experiments/label_pool.py --space {store.space.name} -n {n}")
     tasks = [t.strip() for t in args.task.split(",") if t.strip()]
-    all_scores = {}
-    for task in tasks:
-        labels = load_labels(args.labels, task)
-        reused = sum(1 for d in dags if d.key[:32] in labels)
-        print(f"{task}: {n} circuits of {store.space.name}; {reused} scores reused from "
-              f"{args.labels.name if reused else '-'}, {n - reused} computed")
-        all_scores[task] = score_circuits(dags, task, store.space.num_qubits, args.steps, args.lr, labels)
+    all_scores = {task: table.scores[task].astype(np.float64) for task in tasks}
 
     latents = store.latents[:n]
     embeddings = {
@@ -162,13 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             row["spearman_latent_vs_gate_jaccard"] = structure.get("spearman_gate_jaccard", "") if name == "vgae" else ""
             row["spearman_latent_vs_graph_jaccard"] = structure.get("spearman_graph_jaccard", "") if name == "vgae" else ""
             rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fields = list(rows[0].keys())
-    with open(args.out.with_suffix(".csv"), "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
+    write_rows(args.out.with_suffix(".csv"), rows, float_format=".4f")
     for r in rows:
         print(
             f"{r['task']:>10} {r['embedding']:>13}: score vs nearest-neighbour score r={r['nn_score_pearson']:.3f} "

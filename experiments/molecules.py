@@ -74,7 +74,7 @@ def uccsd(name: str, active: str) -> dict[str, Any]:
 
 def trained(name: str, active: str, spec: str, family: str) -> dict[str, Any]:
     import qas
-    from qas.core.cost import circuit_cost
+    from qas import circuit_cost
 
     task = qas.tasks.VQE(molecule=name, active_space=active, hf=True, family=family)
     dag = qas.build_ansatz(spec, task.space)
@@ -87,7 +87,7 @@ def trained(name: str, active: str, spec: str, family: str) -> dict[str, Any]:
 
 def searched(name: str, active: str, family: str, seed: int, budget: int | None, runs: Path) -> dict[str, Any]:
     import qas
-    from qas.core.cost import circuit_cost
+    from qas import circuit_cost
 
     task = qas.tasks.VQE(molecule=name, active_space=active, hf=True, family=family)
     cpu0 = time.process_time()

@@ -11,10 +11,12 @@ results/vgae_<space>_report.json.
 """
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
+from common import RESULTS, hash_bytes
+
+from encoders import EmbeddingStore, pretrain
+from search_spaces import load_space, sample_pool
 
 p = argparse.ArgumentParser()
 p.add_argument("--space", default="paper-4q")
@@ -24,21 +26,13 @@ p.add_argument("--time-limit", type=float, default=300)
 p.add_argument("--embed-only", action="store_true", help="re-embed the pool with an existing checkpoint")
 a = p.parse_args()
 
-from encoders.pretrain import pretrain
-from encoders.store import EmbeddingStore
-from search_spaces import load_space, sample_pool
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from label_pool import hash_bytes  # noqa: E402
-
-res = Path(__file__).resolve().parent / "results"
-out = res / "cache" / f"vgae_{a.space}.pt"
+out = RESULTS / "cache" / f"vgae_{a.space}.pt"
 out.parent.mkdir(parents=True, exist_ok=True)
 space = load_space(a.space)
 if not a.embed_only:
     rep = pretrain(a.space, n=a.n, pool_seed=0, seed=0, out=out, progress=False, epochs=a.epochs,
                    time_limit=a.time_limit)
-    (res / f"vgae_{a.space}_report.json").write_text(json.dumps(rep.to_dict(), indent=1, default=str))
+    (RESULTS / f"vgae_{a.space}_report.json").write_text(json.dumps(rep.to_dict(), indent=1, default=str))
     print(json.dumps({k: getattr(rep, k) for k in ("reconstruction", "prior", "structure", "epochs_run",
                                                     "total_seconds")}, default=str), flush=True)
 store = EmbeddingStore.load(out, space=space)
@@ -47,6 +41,6 @@ lat = store.embed(pool, check=False).astype(np.float32)
 meta = {"space": a.space, "pool_seed": 0, "n": a.n, "checkpoint": str(out.name),
         "command": f"python experiments/pretrain_local.py --space {a.space} -n {a.n} --epochs {a.epochs} "
                    f"--time-limit {a.time_limit}"}
-np.savez_compressed(res / f"latents_{a.space}.npz", hash=hash_bytes([d.key for d in pool]), latents=lat,
+np.savez_compressed(RESULTS / f"latents_{a.space}.npz", hash=hash_bytes([d.key for d in pool]), latents=lat,
                     meta=np.asarray(json.dumps(meta)))
-print(f"wrote {res / f'latents_{a.space}.npz'}: {lat.shape}")
+print(f"wrote {RESULTS / f'latents_{a.space}.npz'}: {lat.shape}")

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from results_io import upsert_rows
+from common import RESULTS, upsert_rows
+from scipy.stats import kendalltau
 
-OUT = Path(__file__).parent / "results" / "proxy_fidelity.csv"
-CACHE = Path(__file__).parent / "results" / "cache" / "proxy_fidelity.sqlite"
+from qas import CircuitDAG, ResultCache, TrainConfig, evaluate
+from qas.search import SEARCH_TRAIN, open_run
+
+CACHE = RESULTS / "cache" / "proxy_fidelity.sqlite"
 
 
 def parse_proxy(text: str) -> dict[str, Any]:
@@ -41,35 +43,25 @@ def parse_proxy(text: str) -> dict[str, Any]:
 
 def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple[float, float, bool]:
     """One search-time evaluation of ``circuit`` under ``proxy``, as the run's search would do it."""
-    from qas.cache import ResultCache
-    from qas.core.circuit import CircuitDAG
-    from qas.evaluation import evaluate
-    from qas.search.config import SEARCH_TRAIN, read_run_config
-    from qas.search.executors import build_stage_task, task_args
-    from qas.trainer import TrainConfig
-
-    config = read_run_config(Path(run_dir) / "config.toml")
-    task = build_stage_task(task_args(config))  # built (and its data loaded) once per process
-    cfg = TrainConfig.from_dict({**SEARCH_TRAIN, **proxy, "seed": config.seed})
-    rec = evaluate(CircuitDAG.from_dict(circuit), task, cfg, cache=ResultCache(CACHE))
+    run = open_run(run_dir)
+    cfg = TrainConfig.from_dict({**SEARCH_TRAIN, **proxy, "seed": run.config.seed})
+    # the run's search-time task, built (and its data loaded) once per process
+    rec = evaluate(CircuitDAG.from_dict(circuit), run.task(), cfg, cache=ResultCache(CACHE))
     return rec.score, rec.train_seconds + rec.score_seconds, rec.cached  # a cache hit keeps its first cost
 
 
 def main() -> None:
-    from scipy.stats import kendalltau
-
-    from qas.search.outputs import read_finalists
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", help="a run directory with finalists.json")
     ap.add_argument("--proxies", nargs="+", default=["lr=0.05"], help='TrainConfig overrides, e.g. "lr=0.01,epochs=5"')
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=str(RESULTS / "proxy_fidelity.csv"))
     args = ap.parse_args()
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    doc = read_finalists(args.run)
+    run = open_run(args.run)
+    doc = run.finalists()
     rows = doc["finalists"]
-    variant = Path(args.run).name
+    variant = run.path.name
     jobs = [(r, p) for p in args.proxies for r in rows]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(score, [args.run] * len(jobs), [r["circuit"] for r, _ in jobs],

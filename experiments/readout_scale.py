@@ -10,17 +10,12 @@ validation and test accuracy on qsim. Writes experiments/results/readout_scale.c
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from results_io import write_rows
+from common import RESULTS, write_rows
 
-from qas.evaluation import evaluate
+from qas import TrainConfig, evaluate
 from qas.tasks import make_task
-from qas.trainer import TrainConfig
-from search_spaces import load_space
-from search_spaces.ansatze import build_ansatz
-
-OUT = Path(__file__).parent / "results" / "readout_scale.csv"
+from search_spaces import build_ansatz, load_space
 
 
 def main() -> None:
@@ -36,7 +31,7 @@ def main() -> None:
                        "test_accuracy": r.metrics["test_accuracy"], "seconds": round(time.perf_counter() - t0, 1)}
                 print(row, flush=True)
                 rows.append(row)
-    write_rows(OUT, rows)
+    write_rows(RESULTS / "readout_scale.csv", rows)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,15 @@ runs the fuzz tests and counts their cases. Writes experiments/reliability.md.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from qas.search import open_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
@@ -28,10 +31,6 @@ search(cfg, sys.argv[1], progress=False)
 
 
 def kill_and_resume(kills: int, budget: int, seed: int) -> dict:
-    from qas.cache import ResultCache
-    from qas.search import SearchConfig
-    from qas.search.runner import completed_trials, prepare
-
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
@@ -47,22 +46,19 @@ def kill_and_resume(kills: int, budget: int, seed: int) -> dict:
                 survived += 1
         t0 = time.perf_counter()
         assert subprocess.run([sys.executable, "-c", SCRIPT, str(run), str(budget)]).returncode == 0
-        cfg = SearchConfig(task="state-prep", agent="evolution", budget=budget, seed=5,
-                           train={"steps": 15, "patience": 0, "lr": 0.1}, final=False)
-        state = prepare(cfg, run)
-        trials = completed_trials(state.study)
+        trials = open_run(run).trials()
         keys = [t.user_attrs["key"] for t in trials]
         cached = sum(bool(t.user_attrs.get("cached")) for t in trials)
         return {"kills": survived, "budget": budget, "trials": len(trials), "unique": len(set(keys)),
                 "duplicates": len(keys) - len(set(keys)), "lost": budget - len(set(keys)),
-                "trained_rows": len(ResultCache(run / "cache.sqlite")), "cache_hits_on_resume": cached,
+                "trained_rows": len(open_run(run).cache), "cache_hits_on_resume": cached,
                 "final_resume_s": round(time.perf_counter() - t0, 1)}
 
 
 def fuzz() -> dict:
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fuzz.py"],
-                       cwd=ROOT, capture_output=True, text=True, env={**__import__("os").environ, "FUZZ_EXAMPLES": "2000"})
+                       cwd=ROOT, capture_output=True, text=True, env={**os.environ, "FUZZ_EXAMPLES": "2000"})
     tests = r.stdout.count(".") if r.returncode == 0 else -1
     return {"fuzz_passed": r.returncode == 0, "summary": r.stdout.strip().splitlines()[-1], "seconds": round(time.perf_counter() - t0, 1),
             "tests": tests}

@@ -12,39 +12,28 @@ each. Writes ``experiments/results/selection_noise.csv``.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
-from results_io import write_rows
+from common import RESULTS, write_rows
 from scipy.stats import spearmanr
 
-from qas.tasks import build_task
-from qas.core.circuit import CircuitDAG
-from qas.evaluation import score
-from qas.search.config import load_config
-from qas.search.runner import completed_trials, prepare
-from qas.search import SearchConfig
-
-OUT = Path(__file__).parent / "results" / "selection_noise.csv"
+from qas import CircuitDAG, score
+from qas.search import open_run
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("runs", nargs="+", help="finished run directories of a classification task")
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=str(RESULTS / "selection_noise.csv"))
     args = ap.parse_args()
     rows = []
-    for run in map(Path, args.runs):
-        cfg = SearchConfig(**load_config(run / "config.toml"))
-        state = prepare(cfg, run)
-        task = build_task(cfg.task, variant=cfg.variant, data_dir=cfg.data_dir, **cfg.task_options)
-        acc = []
-        for t in completed_trials(state.study):
-            dag, params = CircuitDAG.from_json(t.user_attrs["circuit"]), np.asarray(t.user_attrs["params"])
-            acc.append([score(dag, task, params, split)["accuracy"] for split in ("train", "val", "test")])
-        a = np.array(acc)
+    for path in args.runs:
+        run = open_run(path)
+        task = run.task(final=True)  # every training image, the full validation split
+        a = np.array([[score(CircuitDAG.from_json(t.user_attrs["circuit"]), task, np.asarray(t.user_attrs["params"]),
+                             split)["accuracy"] for split in ("train", "val", "test")] for t in run.trials()])
         top = {name: a[np.argsort(-a[:, col], kind="stable")[:3], 2] for name, col in (("val", 1), ("train", 0))}
-        rows.append({"run": str(run), "variant": cfg.variant or "fashion-2", "trials": len(a),
+        rows.append({"run": str(run.path), "variant": run.config.variant or "fashion-2", "trials": len(a),
                      "val_n": len(task.split("val").targets), "train_n": len(task.split("train").targets),
                      "spearman_test_val": round(spearmanr(a[:, 2], a[:, 1])[0], 3),
                      "spearman_test_train": round(spearmanr(a[:, 2], a[:, 0])[0], 3),
@@ -52,7 +41,7 @@ def main() -> None:
                      "top3_by_train_test": " ".join(f"{x:.4f}" for x in top["train"]),
                      "best_test_of_all": round(float(a[:, 2].max()), 4)})
         print(rows[-1], flush=True)
-    write_rows(Path(args.out), rows)
+    write_rows(args.out, rows)
 
 
 if __name__ == "__main__":

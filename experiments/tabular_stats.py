@@ -8,24 +8,21 @@ Writes ``results/tabular_stats.csv`` (one row per table and task) and
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from common import RESULTS, write_rows
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tabular import RESULTS, THRESHOLDS  # noqa: E402
+from qas.search import THRESHOLDS
 
 
 def main(paths: list[str]) -> int:
-    import json
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from compare_agents import write_csv
 
     rows = []
     for path in paths or [str(p) for p in (RESULTS / "tabular_paper4q.npz", RESULTS / "tabular_paper8q.npz") if p.exists()]:
@@ -57,8 +54,7 @@ def main(paths: list[str]) -> int:
         fig.tight_layout()
         fig.savefig(RESULTS / f"tabular_hist_{meta['space']}.png", dpi=90)
         plt.close(fig)
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    write_csv(RESULTS / "tabular_stats.csv", [{k: r.get(k, "") for k in keys} for r in rows])
+    write_rows(RESULTS / "tabular_stats.csv", rows, float_format=".4g")  # a column a row lacks is left empty
     for r in rows:
         extra = (f", chem. acc. {r['frac_chemical_accuracy']:.4%} (min |err| {r['min_error_mha']:.2f} mHa)"
                  if "frac_chemical_accuracy" in r else "")

@@ -7,10 +7,8 @@ the tabular benchmark (50 Adam steps, lr 0.1) over 5 seeds.
     python experiments/vqe_h2_reachability.py
 """
 
-from qas.core.circuit import CircuitDAG, Gate
-from qas.evaluation import evaluate
+from qas import CircuitDAG, Gate, TrainConfig, evaluate
 from qas.tasks import make_task
-from qas.trainer import TrainConfig
 from search_spaces import load_space
 
 G = lambda k, q, r="none": Gate(k, q, role=r)  # noqa: E731

@@ -160,3 +160,68 @@ def test_the_checks_catch_what_they_are_for():
     assert upward("qas.search.run", {"qas.search.runner", "qas.tasks", "encoders.store"}) == []
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# --- experiments/: a client of the public API ---------------------------------------------------
+#: the modules an experiment script may import project code from, each name from its ``__all__``
+PUBLIC = ("qas", "qas.search", "qas.tasks", "qas.backends", "search_spaces", "encoders")
+#: ``experiments/common.py``: the one helper module the scripts share
+SHARED = "common"
+SCRIPTS = sorted((ROOT / "experiments").rglob("*.py"))
+
+
+def experiment_violations(source: str, scripts: set[str]) -> list[str]:
+    """What in an experiment script's ``source`` breaks the rule: project code is imported only as
+    ``import M`` or ``from M import N`` with ``M`` in :data:`PUBLIC` and ``N`` in ``M.__all__`` (or
+    from ``common``); no script imports another (``scripts``: their module names); nothing touches
+    ``sys.path``."""
+    import importlib
+
+    bad = [f"line {n}: sys.path" for n, line in enumerate(source.splitlines(), 1) if "sys.path" in line]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets = [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                bad.append(f"line {node.lineno}: relative import")
+                continue
+            targets = [(node.module, a.name) for a in node.names]
+        else:
+            continue
+        for module, name in targets:
+            top = module.split(".")[0]
+            where = f"line {node.lineno}: {module}" + (f".{name}" if name else "")
+            if module == "sys" and name == "path":
+                bad.append(f"line {node.lineno}: sys.path")
+            elif top in scripts:
+                bad.append(f"{where}: imports another script (shared code goes to experiments/common.py)")
+            elif top in PACKAGES and module not in PUBLIC:
+                bad.append(f"{where}: not a public module ({', '.join(PUBLIC)})")
+            elif top in PACKAGES and name is not None and name not in importlib.import_module(module).__all__:
+                bad.append(f"{where}: not in {module}.__all__")
+    return bad
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_experiments_use_the_public_api(path):
+    scripts = {p.stem for p in SCRIPTS} - {SHARED}
+    bad = experiment_violations(path.read_text(), scripts)
+    assert not bad, f"experiments/{path.name}: {'; '.join(bad)}"
+
+
+def test_the_experiments_rule_catches_what_it_is_for():
+    def check(source: str) -> list[str]:
+        return experiment_violations(source, {"compare_agents"})
+
+    assert check("import numpy\nimport qas.search\nfrom qas.search import optimize, open_run\n"
+                 "from qas import CircuitDAG as Dag\nfrom common import write_rows\nimport common") == []
+    assert check("from qas.search.runner import prepare") == [
+        "line 1: qas.search.runner.prepare: not a public module (qas, qas.search, qas.tasks, qas.backends, "
+        "search_spaces, encoders)"]
+    assert check("import qas.search.runner") and check("from qas.core.circuit import CircuitDAG")
+    assert check("from qas.search import completed_trials") == ["line 1: qas.search.completed_trials: not in qas.search.__all__"]
+    assert check("from qas import _LAZY") and check("from encoders.store import cache_root")
+    assert check("from compare_agents import write_csv") and check("import compare_agents")
+    assert check("from .common import write_rows") == ["line 1: relative import"]
+    assert check("import sys\n\nsys.path.insert(0, 'experiments')") == ["line 3: sys.path"]
+    assert check("from sys import path") == ["line 1: sys.path"]

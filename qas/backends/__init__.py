@@ -28,6 +28,7 @@ _EXPORTS = {
     "readout": "qas.backends.torch_sv",
     "torch_readout": "qas.backends.torch_sv",
     "QsimBatchExpectation": "qas.backends.qsim_fast",
+    "reference_expectations": "qas.backends.qsim_fast",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,33 +4,59 @@ import sys
 
 from qas.search import bo, evolution, pool_bo, random_search, reinforce  # noqa: F401  (register agents)
 from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
-from qas.search.config import SearchConfig, load_config
+from qas.search.comparison import (PREDICTORS, MLPPredictor, best_so_far, ci95, compare_runs, predictor_queries,
+                                   queries_to_success)
+from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config
+from qas.search.executors import DaskExecutor, LocalExecutor
+from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
+from qas.search.objectives import TrainingObjective
 from qas.search.optimize import Alone, Candidate, Objective, optimize
-from qas.search.run import SearchResult, SearchSummary, default_run_dir, search
-from qas.search.tabular import LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks
+from qas.search.run import FinalRound, SearchResult, SearchSummary, default_run_dir, search
+from qas.search.run_dir import RunDir, open_run
+from qas.search.tabular import THRESHOLDS, LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks, write_table
 
 __all__ = [
     "AGENTS",
     "Agent",
     "Alone",
     "Candidate",
+    "DaskExecutor",
+    "FINAL_TRAIN",
+    "FinalRound",
+    "LABEL_TRAIN",
     "LabelledTable",
+    "LocalExecutor",
     "LookupTask",
+    "MLPPredictor",
     "Objective",
     "Observation",
+    "PREDICTORS",
     "Proposal",
+    "RunDir",
+    "SEARCH_TRAIN",
     "SearchConfig",
     "SearchContext",
     "SearchResult",
     "SearchSummary",
+    "THRESHOLDS",
+    "TABLE_TASKS",
     "TableObjective",
+    "TrainingObjective",
     "Visited",
+    "best_so_far",
+    "ci95",
+    "compare_runs",
     "default_run_dir",
     "load_config",
+    "label_pool",
     "load_table",
     "lookup_tasks",
+    "open_run",
     "optimize",
+    "predictor_queries",
+    "queries_to_success",
     "search",
+    "write_table",
 ]
 
 

@@ -55,8 +55,13 @@ build_stage_task = lru_cache(maxsize=4)(make_task)
 
 def search_stage(state: Any) -> Stage:
     """Search-time evaluations: the run's (possibly subsampled) task, scored on validation."""
-    cfg = state.config
-    return Stage(state.task, task_args(cfg), ("val",), state.cache, state.noise, cfg.noise_inputs)
+    return search_stage_for(state.config, state.cache, state.noise, task=state.task)
+
+
+def search_stage_for(config: Any, cache: Any, noise: Any = None, *, task: Any = None) -> Stage:
+    """:func:`search_stage` from a run's config and cache alone (``task``: the run's, if built)."""
+    args = task_args(config)
+    return Stage(task if task is not None else build_stage_task(args), args, ("val",), cache, noise, config.noise_inputs)
 
 
 def final_stage(state: Any) -> Stage:

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
-from qas.search.executors import LocalExecutor, Stage
+from qas.search.executors import LocalExecutor, Stage, final_stage_for, search_stage_for
 
 
 class TrainingObjective:
@@ -24,6 +24,23 @@ class TrainingObjective:
         self.stage = stage
         self.train_config = train_config
         self.executor = executor or LocalExecutor()
+
+    @classmethod
+    def of_run(cls, config: Any, *, final: bool = False, cache: Any = None, noise: Any = None, seed: int | None = None,
+               executor: Any = None) -> "TrainingObjective":
+        """The training a run with ``config`` gives a circuit (without opening the run): at search
+        time, its task scored on validation after the resolved search training; with ``final``,
+        its final round's (the full task, scored on validation and test, ``final_train``). ``seed``
+        defaults to the run's; ``cache`` (a :class:`~qas.cache.ResultCache`) keeps the records."""
+        from qas.trainer import TrainConfig
+
+        if final:
+            stage = final_stage_for(config, cache, noise)
+            train = config.resolved_final_train(stage.task)
+        else:
+            stage = search_stage_for(config, cache, noise)
+            train = config.resolved_train(stage.task)
+        return cls(stage, TrainConfig.from_dict({**train, "seed": config.seed if seed is None else seed}), executor)
 
     @property
     def batch_size(self) -> int:

@@ -87,12 +87,16 @@ def default_run_dir(config: SearchConfig) -> Path:
 
 
 def search(config: SearchConfig | None = None, run_dir: str | Path | None = None, *, task: Any = None,
-           resume: bool = True, console: Console | None = None, progress: bool = True, **options: Any) -> SearchResult:
+           resume: bool = True, console: Console | None = None, progress: bool = True, executor: Any = None,
+           **options: Any) -> SearchResult:
     """Run (or resume) a search and write its outputs to ``run_dir``; returns the result.
 
     ``task`` is a task name or a :class:`~qas.tasks.Task` object (a user's data: it is saved in
     the run directory, so the run resumes and its workers rebuild it from there); ``options``
     are :class:`SearchConfig` fields (``budget``, ``agent``, ``space``, ``seed``, ...) over ``config``.
+    Evaluations run on ``executor`` when given (e.g. a :class:`~qas.search.executors.DaskExecutor`
+    kept across runs; the caller closes it), else as the config says (``workers``,
+    ``dask_scheduler``), else in this process.
     """
     from qas.tasks import Task
 
@@ -105,8 +109,8 @@ def search(config: SearchConfig | None = None, run_dir: str | Path | None = None
         config = config.with_overrides(task=name, task_options={**config.task_options, **task_options})
     t0 = time.perf_counter()
     state = prepare(config, run_dir, resume=resume)
-    executor = None
-    if config.workers or config.dask_scheduler:
+    own = executor is None and bool(config.workers or config.dask_scheduler)
+    if own:
         from qas.search.executors import DaskExecutor
 
         executor = DaskExecutor(scheduler=config.dask_scheduler, workers=config.workers)
@@ -114,7 +118,7 @@ def search(config: SearchConfig | None = None, run_dir: str | Path | None = None
         _loop(state, executor, console, progress)
         return finalize(state, wall_seconds=time.perf_counter() - t0, console=console, executor=executor)
     finally:
-        if executor is not None:
+        if own:
             executor.close()
 
 
@@ -154,6 +158,7 @@ class FinalRound:
     finalists: list[dict[str, Any]]   # one row per contender; the chosen one has "chosen": True
     baselines: dict[str, dict[str, float]]
     cpu_seconds: float = 0.0          # training + scoring of every retraining, one core each
+    retrained: int = 0                # circuits retrained (contenders and hand-designed baselines)
 
     @property
     def label(self) -> str | None:
@@ -161,9 +166,10 @@ class FinalRound:
         return None if self.trial is not None else next(f["trial"] for f in self.finalists if f["chosen"])
 
 
-def final_round(state: SearchState, ranked_trials: list[Any], console: Console | None = None,
-                executor: Any = None) -> FinalRound:
-    """Retrain the top ``final_candidates`` trials the agent found, its seeds and the baselines;
+def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials: list[Any],
+                console: Console | None = None) -> FinalRound:
+    """Retrain the top ``final_candidates`` trials the agent found, its seeds and the baselines
+    with the final round's ``objective`` (:meth:`TrainingObjective.of_run` with ``final``);
     choose on validation.
 
     A search score is one short training scored on a small validation split, so its winner is
@@ -171,13 +177,9 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
     little and never looks at the test split. The hand-designed ansätze of the space compete
     too (``final_includes_baselines``): the user wants the best circuit we know, labelled.
     """
-    from qas.search.executors import final_stage
-    from qas.search.objectives import TrainingObjective
-    from qas.trainer import TrainConfig
     from search_spaces.ansatze import build_ansatz
 
-    cfg = state.config
-    objective = TrainingObjective(final_stage(state), TrainConfig.from_dict({**cfg.final_train, "seed": cfg.seed}), executor)
+    searched_as = {t.user_attrs["key"]: float(t.value) for t in ranked_trials}
 
     def row(name: Any, origin: str, search_score: float, rec: EvaluationRecord) -> dict[str, Any]:
         return {"trial": name, "origin": origin,
@@ -185,9 +187,9 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
-    top = found_trials(ranked_trials)[: cfg.final_candidates]
-    bases = [build_ansatz(spec, state.space) for spec in BASELINE_ANSATZE]
-    competing = {b.key for b in bases if cfg.final_includes_baselines and state.space.contains(b)}
+    top = found_trials(ranked_trials)[: config.final_candidates]
+    bases = [build_ansatz(spec, space) for spec in BASELINE_ANSATZE]
+    competing = {b.key for b in bases if config.final_includes_baselines and space.contains(b)}
     # the agent's seeds (known designs it started from) compete under their own name, once
     seeds = [t for t in ranked_trials if seed_spec(t) is not None and t.user_attrs["key"] not in competing]
     if console is not None:
@@ -205,20 +207,22 @@ def final_round(state: SearchState, ranked_trials: list[Any], console: Console |
         baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
         if base.key in competing:
             contenders.append((None, rec))
-            searched_as = state.visited.scores.get(base.key, float("nan"))  # a seed of the search
-            finalists.append(row(f"hand-designed {spec}", "hand-designed", searched_as, rec))
+            score = searched_as.get(base.key, float("nan"))  # a seed of the search
+            finalists.append(row(f"hand-designed {spec}", "hand-designed", score, rec))
     pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
     finalists[pick]["chosen"] = True
     trial, record = contenders[pick]
     baselines.update(objective.stage.task.classical_baselines())
     cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
-    return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu)
+    return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu, len(records))
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
              executor: Any = None) -> SearchResult:
     """Run the final round (unless ``final = false``; on ``executor``'s workers if given) and write
     every output file."""
+    from qas.search.objectives import TrainingObjective
+
     cfg = state.config
     trials = completed_trials(state.study)
     ranked_trials = sorted(trials, key=lambda t: (-t.value, t.number))
@@ -236,7 +240,8 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "agent_note": state.agent_note,
     }
     if cfg.final:
-        fr = final_round(state, ranked_trials, console, executor)
+        objective = TrainingObjective.of_run(cfg, final=True, cache=state.cache, noise=state.noise, executor=executor)
+        fr = final_round(objective, cfg, state.space, ranked_trials, console)
         final_record, finalists, chosen_label, baselines, final_task = fr.record, fr.finalists, fr.label, fr.baselines, fr.task
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task)

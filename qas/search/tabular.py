@@ -1,6 +1,6 @@
 """The tabular benchmark: search agents judged on circuits whose scores are known in advance.
 
-A labelled table (written by ``experiments/label_pool.py``) holds a pool of circuits of a
+A labelled table (written by :func:`~qas.search.labelling.label_pool`) holds a pool of circuits of a
 space, each trained and scored once on several tasks. Searching it costs a lookup per query,
 so agents can be compared over many seeds (Sun et al. 2024, NAS-Bench-101 style):
 
@@ -18,6 +18,7 @@ paper's success thresholds.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,23 @@ def load_table(path: str | Path, limit: int | None = None) -> LabelledTable:
     scores = {k.split("/", 1)[1]: z[k][keep] for k in z.files if k.startswith("score/")}
     metrics = {k.split("/", 1)[1]: z[k][keep] for k in z.files if k.startswith("metric/")}
     return LabelledTable(space, pool, hashes, scores, metrics, meta, Path(path))
+
+
+def write_table(path: str | Path, pool_index: Sequence[int], keys: Sequence[str], columns: dict[str, Sequence[float]],
+                meta: dict[str, Any]) -> Path:
+    """Write a table that :func:`load_table` reads: row ``i`` is pool circuit ``pool_index[i]``, whose
+    key is ``keys[i]``; ``columns`` holds one value per row under ``score/<task>``, ``seconds/<task>``
+    and ``metric/<task>/<name>``; ``meta`` names at least the ``space`` and the ``pool_seed``. The
+    file is written beside ``path`` and renamed, so a reader never sees half of it."""
+    path = Path(path)
+    arrays = {"pool_index": np.asarray(pool_index, dtype=np.int32),
+              "hash": np.frombuffer(b"".join(bytes.fromhex(k[:32]) for k in keys), dtype=np.uint8).reshape(-1, 16)}
+    arrays.update({name: np.asarray(values, dtype=np.float32) for name, values in columns.items()})
+    arrays["meta"] = np.asarray(json.dumps(meta, default=str))
+    tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
 
 
 def lookup_tasks(table: LabelledTable) -> list[LookupTask]:

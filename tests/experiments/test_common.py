@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
-
-from results_io import read_rows, upsert_rows  # noqa: E402
+from common import read_rows, upsert_rows
 
 
 def test_upsert_replaces_rows_by_key_and_keeps_the_others(tmp_path):
