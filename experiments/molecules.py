@@ -9,9 +9,8 @@ state:
   agent and budget, seeds 0..S-1; the chosen circuit's error after the final round;
 - **hardware-efficient**: ``hea:L`` (RY, RZ on every qubit, a CNOT ring; L = 1, 2, 4),
   trained with the final round's training;
-- **UCCSD**: OpenFermion's singlet UCCSD generator, amplitudes optimised exactly (BFGS on
-  the statevector, ``exp(T - T^dagger)`` by ``expm_multiply``); its CNOT count is that of the
-  standard first-order Trotter circuit, ``sum over Pauli strings of 2 (weight - 1)``.
+- **UCCSD**: ``qas.tasks.uccsd_reference``, OpenFermion's singlet UCCSD with exactly optimised
+  amplitudes; its CNOT count is that of the first-order Trotter circuit.
 
 Errors are against PySCF's CASCI energy, in mHa (chemical accuracy: 1.6); CNOTs and depth
 are counted after Cirq compiles the circuit to CZ and one-qubit gates (``qas.core.cost``).
@@ -25,51 +24,24 @@ Results: ``experiments/results/molecules.csv`` and ``molecules_summary.md``.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from common import RESULTS, read_rows, write_rows
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 ROWS = RESULTS / "molecules.csv"
 SUMMARY = RESULTS / "molecules_summary.md"
 MOLECULES = {"LiH": "2,3", "BeH2": "4,3", "H2O": "4,4"}
+UCCSD = "UCCSD (exact amplitudes; Trotter CNOTs)"
 
 
 def uccsd(name: str, active: str) -> dict[str, Any]:
-    """Exactly optimised singlet UCCSD: its error (mHa) and the CNOTs of its Trotter circuit."""
-    import openfermion as of
-    from scipy.optimize import minimize
-    from scipy.sparse.linalg import expm_multiply
-
     import qas
 
-    task = qas.tasks.VQE(molecule=name, active_space=active)
-    mol = task.molecule
-    n, electrons = mol.num_qubits, mol.active_space[0]
-    h = of.get_sparse_operator(of.QubitOperator(), n) * 0
-    for c, w in task.hamiltonian:
-        h = h + c * of.get_sparse_operator(of.QubitOperator(" ".join(f"{p}{q}" for q, p in enumerate(w) if p != "I")), n)
-    hf = np.zeros(2**n, dtype=complex)
-    hf[int(mol.hf_state, 2)] = 1.0  # OpenFermion's big-endian order is ours: qubit 0 leftmost
-    size = of.uccsd_singlet_paramsize(n, electrons)
-
-    # the generator is linear in the amplitudes: one sparse matrix per amplitude, summed
-    pieces = [of.get_sparse_operator(of.jordan_wigner(of.uccsd_singlet_generator(np.eye(size)[k], n, electrons)), n)
-              for k in range(size)]
-
-    def energy(amps: np.ndarray) -> float:
-        psi = expm_multiply(sum(a * g for a, g in zip(amps, pieces)), hf)
-        return float(np.real(np.vdot(psi, h @ psi)))
-
-    res = minimize(energy, np.zeros(size), method="BFGS", options={"gtol": 1e-8})
-    generator = of.jordan_wigner(of.uccsd_singlet_generator(np.ones(size), n, electrons))
-    cnots = sum(2 * (len(term) - 1) for term in generator.terms if term)
-    return {"method": "UCCSD (exact amplitudes; Trotter CNOTs)", "error_mha": 1000 * (res.fun - mol.exact_energy),
-            "cnots": cnots, "depth": "", "params": size}
+    ref = qas.tasks.uccsd_reference(qas.tasks.VQE(molecule=name, active_space=active).molecule)
+    return {"method": UCCSD, "error_mha": ref["error_mha"], "cnots": int(ref["cnots"]), "depth": "",
+            "params": int(ref["amplitudes"])}
 
 
 def trained(name: str, active: str, spec: str, family: str) -> dict[str, Any]:
@@ -99,22 +71,6 @@ def searched(name: str, active: str, family: str, seed: int, budget: int | None,
             "chosen": result.origin, "cpu_minutes": round((time.process_time() - cpu0) / 60, 2)}
 
 
-def write(rows: list[dict[str, Any]]) -> None:
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    ROWS.parent.mkdir(parents=True, exist_ok=True)
-    with ROWS.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-
-
-def read() -> list[dict[str, str]]:
-    if not ROWS.exists():
-        return []
-    with ROWS.open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def summary(rows: list[dict[str, str]]) -> str:
     lines = ["| molecule | qubits | method | error (mHa) | chemical accuracy | CNOTs | depth | parameters |",
              "|---|---|---|---|---|---|---|---|"]
@@ -134,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=Path, default=RESULTS / "runs" / "molecules")
     p.add_argument("--summary-only", action="store_true")
     args = p.parse_args(argv)
-    rows = read()
+    rows = read_rows(ROWS)
     if not args.summary_only:
         done = {(r["molecule"], r["method"]) for r in rows}
 
@@ -146,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 return
             row = {"molecule": name, "qubits": qas.tasks.VQE(molecule=name, active_space=MOLECULES[name]).num_qubits, **row}
             rows.append({k: str(v) for k, v in row.items()})
-            write(rows)
+            write_rows(ROWS, rows)
             print(name, row, flush=True)
 
         for name in args.molecules.split(","):
@@ -154,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             for spec in ("hea:1", "hea:2", "hea:4"):
                 if (name, f"hardware-efficient {spec}") not in done:
                     add(name, trained(name, active, spec, "hardware-efficient"))
-            if (name, "UCCSD (exact amplitudes; Trotter CNOTs)") not in done:
+            if (name, UCCSD) not in done:
                 add(name, uccsd(name, active))
             for family in args.families.split(","):
                 for seed in range(args.seeds):
                     if (name, f"searched ({family}, seed {seed})") not in done or args.budget is not None:
                         add(name, searched(name, active, family, seed, args.budget, args.runs))
-    text = summary(read())
+    text = summary(read_rows(ROWS))
     SUMMARY.write_text("# Molecules: the default search against hardware-efficient and UCCSD ansätze "
                        "(`experiments/molecules.py`)\n\n" + text)
     print(text)

@@ -16,6 +16,7 @@ _LAZY = {
     "VQE": "qas.tasks.vqe",
     "read_hamiltonian": "qas.tasks.vqe",
     "molecule": "qas.tasks.chemistry",
+    "uccsd_reference": "qas.tasks.chemistry",
     "Classification": "qas.tasks.supervised",
     "Regression": "qas.tasks.supervised",
     "DataTask": "qas.tasks.supervised",

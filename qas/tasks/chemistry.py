@@ -155,3 +155,39 @@ def pauli_terms(qubit_operator: Any, num_qubits: int | None = None) -> tuple[tup
         key = "".join(word)
         out[key] = out.get(key, 0.0) + c.real
     return tuple((c, w) for w, c in sorted(out.items(), key=lambda kv: (kv[0].count("I") != len(kv[0]), kv[0])) if abs(c) > 1e-14)
+
+
+#: above this many qubits the UCCSD reference is not computed (its exact optimisation grows fast)
+UCCSD_MAX_QUBITS = 10
+
+
+def uccsd_reference(mol: Molecule) -> dict[str, float]:
+    """Singlet UCCSD on the Hartree-Fock state with exactly optimised amplitudes (BFGS on the
+    statevector, ``exp(T - T^dagger)`` by ``expm_multiply``): its energy error in mHa, its
+    amplitudes, and the CNOTs of its first-order Trotter circuit (``2 (w - 1)`` per Pauli string
+    of weight ``w``) — the chemist's reference circuit. Jordan-Wigner molecules only."""
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.sparse.linalg import expm_multiply
+
+    _, of = _imports()
+    if mol.mapping != "jordan_wigner" or mol.hf_state is None:
+        raise ChemistryError("the UCCSD reference is built for the jordan_wigner mapping")
+    n, electrons = mol.num_qubits, mol.active_space[0]
+    h = sum(c * of.get_sparse_operator(of.QubitOperator(" ".join(f"{p}{q}" for q, p in enumerate(w) if p != "I")), n)
+            for c, w in mol.hamiltonian)
+    hf = np.zeros(2**n, dtype=complex)
+    hf[int(mol.hf_state, 2)] = 1.0  # OpenFermion's order is ours: qubit 0 is the leading bit
+    size = of.uccsd_singlet_paramsize(n, electrons)
+    # the generator is linear in the amplitudes: one sparse matrix per amplitude
+    pieces = [of.get_sparse_operator(of.jordan_wigner(of.uccsd_singlet_generator(np.eye(size)[k], n, electrons)), n)
+              for k in range(size)]
+
+    def energy(amps: np.ndarray) -> float:
+        psi = expm_multiply(sum(a * g for a, g in zip(amps, pieces)), hf)
+        return float(np.real(np.vdot(psi, h @ psi)))
+
+    res = minimize(energy, np.zeros(size), method="BFGS", options={"gtol": 1e-8})
+    generator = of.jordan_wigner(of.uccsd_singlet_generator(np.ones(size), n, electrons))
+    return {"error_mha": 1000.0 * (res.fun - mol.exact_energy), "amplitudes": float(size),
+            "cnots": float(sum(2 * (len(term) - 1) for term in generator.terms if term))}

@@ -306,6 +306,20 @@ class VQE(EnergyTask):
                      + ("; circuits start in the Hartree-Fock state |" + str(m.hf_state) + ">" if self.hf else "")]
         return lines
 
+    def classical_baselines(self) -> dict[str, dict[str, float]]:
+        """For a molecule: the Hartree-Fock state, and UCCSD with exactly optimised amplitudes
+        (up to ``UCCSD_MAX_QUBITS`` qubits), scored like a circuit (minus the error in mHa)."""
+        from qas.tasks.chemistry import UCCSD_MAX_QUBITS, uccsd_reference
+
+        m = self.molecule
+        if m is None or self.objective != "energy":
+            return {}
+        out = {"Hartree-Fock state (no circuit)": {"val_score": -1000.0 * (m.hf_energy - m.exact_energy)}}
+        if m.mapping == "jordan_wigner" and self.num_qubits <= UCCSD_MAX_QUBITS:
+            ref = uccsd_reference(m)
+            out[f"UCCSD, exact amplitudes ({ref['cnots']:.0f} CNOTs as a Trotter circuit)"] = {"val_score": -ref["error_mha"]}
+        return out
+
     def saved(self, folder: str | Path) -> tuple[str, dict[str, Any]]:
         if self.molecule is not None:
             return "vqe", dict(self.init_options)
