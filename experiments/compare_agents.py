@@ -18,7 +18,8 @@ Methods
     unvisited circuits, refitting every 50 queries).
 
 Outputs (``--out-dir``, default ``experiments/results``; ``--tag`` prefixes the files):
-  runs/<tag>runs.jsonl      one line per (table, task, method, seed): the queried rows (resumable)
+  runs/<tag>runs.jsonl      one line per (table, task, method, seed): the queried rows, wall and
+                            CPU seconds (resumable)
   <tag>summary.csv          per task and method: median queries to threshold (never = Q+1),
                             success rate, hits per 100 queries, final best, Mann-Whitney p vs random
   <tag>curves.csv           mean best-so-far with 95% CI (t) at a grid of query counts
@@ -248,11 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                             continue
                         if args.time_limit and time.time() - t0 > args.time_limit:
                             break
-                        t1 = time.time()
+                        t1, c1 = time.time(), time.process_time()
                         rows = run_one(m, table, task, latents, s, min(args.queries, budget_for.get(m, args.queries)), struct)
                         rec = {"table": tname, "task": task.name, "method": m, "seed": s, "latents": source,
                                "queries_requested": args.queries, "rows": rows,
-                               "seconds": round(time.time() - t1, 3)}
+                               "seconds": round(time.time() - t1, 3),
+                               "cpu_seconds": round(time.process_time() - c1, 3)}
                         log.write(json.dumps(rec) + "\n")
                         log.flush()
                         records.append(rec)

@@ -398,17 +398,24 @@ def test_logistic_regression_reproduces_the_reference_on_3_vs_6() -> None:
     assert result["n_train"] == 11400 and result["n_val"] == 600 and result["n_test"] == 2000
 
 
-def test_softmax_regression_converges_to_a_stationary_point() -> None:
-    from qas.tasks import baselines
+def test_logistic_regression_is_deterministic_and_works_without_a_validation_split() -> None:
+    from qas.tasks.baselines import L2_GRID, logistic_regression_accuracy
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(300, 3))
-    y = (x @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.5, size=300) > 0).astype(int) + (x[:, 0] > 1)
-    theta = baselines.fit_softmax_regression(x, y, 3, l2=1e-3)
-    xa = baselines._with_bias(baselines._as_tensor(x))
-    ridge = baselines._as_tensor(np.r_[np.full(3, 1e-3), baselines._BIAS_RIDGE])
-    grad = baselines._gradient(theta, xa, baselines._as_tensor(y, baselines.torch.int64), ridge)
-    assert float(grad.abs().max()) < 1e-8
+    centres = rng.normal(scale=2.0, size=(3, 4))
+
+    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        return (centres[y] + rng.normal(size=(n, 4))).astype(np.float32), y
+
+    (xt, yt), (xv, yv), (xs, ys) = split(600), split(100), split(200)
+    data = ds.ClassificationData(xt, yt, xv, yv, xs, ys, classes=(0, 1, 2))
+    first, again = logistic_regression_accuracy(data), logistic_regression_accuracy(data)
+    assert {k: v for k, v in first.items() if k != "seconds"} == {k: v for k, v in again.items() if k != "seconds"}
+    assert first["l2"] in L2_GRID and first["test_acc"] > 0.85 and first["n_train"] == 600
+    no_val = ds.ClassificationData(xt, yt, xv[:0], yv[:0], xs, ys, classes=(0, 1, 2))
+    result = logistic_regression_accuracy(no_val)
+    assert np.isnan(result["val_acc"]) and np.isnan(result["val_log_loss"]) and result["test_acc"] > 0.85
 
 
 @needs_fashion
