@@ -201,7 +201,8 @@ def search_cmd(
     study: Optional[str] = typer.Option(None, "--study", help="Optuna study name (to share one across workers)."),
     final: Optional[bool] = typer.Option(None, "--final/--no-final", help="Retrain the winner and baselines at the end."),
     noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask workers."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask worker "
+                                          "processes (default: one per core; 1: in this process)."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
     target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
@@ -235,6 +236,10 @@ def search_cmd(
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler,
     )
+    if cfg.workers is None and cfg.dask_scheduler is None:
+        from qas.search.executors import default_workers
+
+        cfg = cfg.with_overrides(workers=default_workers())
     extra = {**data_options, **_parse_task_options(task_option or [])}
     if extra:
         cfg = cfg.with_overrides(task_options={**cfg.task_options, **extra})

@@ -43,7 +43,7 @@ class SearchConfig:
     noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
     noise_repetitions: int = 100      # trajectories per input
     noise_inputs: int = 200           # inputs per split scored with noise
-    workers: int | None = None        # evaluate on N local Dask worker processes
+    workers: int | None = None        # evaluate on N > 1 local Dask worker processes (1 or None: in this process)
     dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)

@@ -109,7 +109,7 @@ def search(config: SearchConfig | None = None, run_dir: str | Path | None = None
         config = config.with_overrides(task=name, task_options={**config.task_options, **task_options})
     t0 = time.perf_counter()
     state = prepare(config, run_dir, resume=resume)
-    own = executor is None and bool(config.workers or config.dask_scheduler)
+    own = executor is None and bool((config.workers or 0) > 1 or config.dask_scheduler)
     if own:
         from qas.search.executors import DaskExecutor
 

@@ -38,7 +38,7 @@ def test_three_workers_share_one_study(tmp_path, agent):
     cfg.write_text(CONFIG.format(budget=budget))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "qas", "search", "--config", str(cfg), "--agent", agent, "--storage", URL,
+            [sys.executable, "-m", "qas", "search", "--config", str(cfg), "--agent", agent, "--workers", "1", "--storage", URL,
              "--study", study, "--out", str(tmp_path / f"w{k}")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

@@ -188,7 +188,8 @@ def _qas(*args, cwd):
 
 def test_cli_bad_data_is_one_line_and_writes_nothing(tmp_path):
     path = write_csv(tmp_path / "bad.csv", ["f1", "f2", "label"], [["1", "2", "a"], ["oops", "3", "b"]])
-    res = _qas("search", "--data", str(path), "--target", "label", "--budget", "2", "--out", "run", cwd=tmp_path)
+    res = _qas("search", "--data", str(path), "--target", "label", "--budget", "2", "--out", "run", "--workers", "1",
+               cwd=tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "row 3 column 'f1': 'oops' is not a number" in res.stderr
     assert not (tmp_path / "run").exists()
@@ -200,7 +201,7 @@ def test_search_on_a_csv_then_verify_and_predict_apply_the_stored_scaling(tmp_pa
     quick = tmp_path / "quick.toml"  # a short final round: this test is about the files, not the accuracy
     quick.write_text("[search]\nfinal_candidates = 1\n[search.train]\nepochs = 2\n[search.final_train]\nepochs = 3\n")
     res = _qas("search", "--data", str(iris_csv), "--target", "species", "--budget", "2", "--agent", "random",
-               "--out", str(out), "--task-option", "max_qubits=3", "--config", str(quick), cwd=tmp_path)
+               "--out", str(out), "--task-option", "max_qubits=3", "--config", str(quick), "--workers", "1", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
     assert best["io"]["classes"] == ["setosa", "versicolor", "virginica"]
