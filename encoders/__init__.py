@@ -7,8 +7,7 @@ is used), so the CLI and agents can import this package cheaply.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from qas.core.lazy import lazy_names
 
 _EXPORTS = {
     "CheckpointError": "encoders.errors",
@@ -37,14 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'encoders' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

@@ -15,12 +15,10 @@ embeddings :mod:`encoders`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import CircuitError, CircuitFormatError, QasError, SpaceError, UnknownNameError
 from qas.core.gates import GATES, GateKind, gate_kind
+from qas.core.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -74,16 +72,5 @@ __all__ = sorted([
 ])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBPACKAGES:  # qas.search is callable: qas.search(task=..., budget=...)
-        return importlib.import_module(f"qas.{name}")
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qas' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# qas.search is callable: qas.search(task=..., budget=...)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), subpackages=_SUBPACKAGES)

@@ -16,8 +16,7 @@ The names below import lazily, so ``import qas.backends`` imports neither torch 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from qas.core.lazy import lazy_names
 
 _EXPORTS = {
     "SIMULATORS": "qas.backends.simulators",
@@ -34,14 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qas.backends' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qas.tasks import classification, maxcut, state_prep, supervised, tfim, vqe, vqe_h2  # noqa: F401  (register tasks)
+from qas.core.lazy import lazy_names
 from qas.core.readout import Readout
 from qas.tasks.base import TASKS, Batch, Task, TaskPreset
 
@@ -33,15 +34,7 @@ _LAZY = {
 __all__ = sorted(["TASKS", "Batch", "Readout", "Task", "TaskPreset", "build_task", "make_task", *_LAZY])
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qas.tasks' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 def make_task(name: str, **options: Any) -> Task:

@@ -163,6 +163,14 @@ class Task(ABC):
         return f"{type(self).__name__}({args})"
 
 
+def minibatches(whole: Batch, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
+    """A split's rows in batches of ``batch_size`` (shuffled when ``rng`` is given)."""
+    order = rng.permutation(len(whole.targets)) if rng is not None else np.arange(len(whole.targets))
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        yield Batch(whole.features[idx], whole.targets[idx])
+
+
 @dataclass(frozen=True)
 class TaskPreset:
     """A registered name for a task class with some options fixed: ``fashion-2`` is

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from qas.core.readout import Readout
-from qas.tasks.base import TASKS, Batch, Split, Task, TaskPreset
+from qas.tasks.base import TASKS, Batch, Split, Task, TaskPreset, minibatches
 
 #: variant -> (dataset, classes, pooled side, qubits, default logit scale, search-time learning rate)
 VARIANTS: dict[str, tuple[str, tuple[int, ...], int, int, float, float]] = {
@@ -122,11 +122,7 @@ class ImageClassification(Task):
         return Batch(np.array(x, dtype=np.float32), np.array(y, dtype=np.int64))
 
     def batches(self, split: Split, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
-        whole = self.split(split)
-        order = rng.permutation(len(whole.targets)) if rng is not None else np.arange(len(whole.targets))
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            yield Batch(whole.features[idx], whole.targets[idx])
+        return minibatches(self.split(split), batch_size, rng)
 
     # -- readout -> logits ---------------------------------------------------------------------
     def logits(self, z: Any) -> Any:

@@ -34,7 +34,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from qas.core.readout import Readout
-from qas.tasks.base import TASKS, Batch, Split, Task
+from qas.tasks.base import TASKS, Batch, Split, Task, minibatches
 from qas.tasks.user_data import DataError, DataTable, Preprocessing, from_arrays, has_test_split, read_data, target_kind
 
 #: encoding rotations, one layer per entry (QuantumNAS's 4x4_ryzxy encoder)
@@ -231,11 +231,7 @@ class DataTask(Task):
         return Batch(self.preprocessing.transform(x).astype(np.float32), y)
 
     def batches(self, split: Split, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
-        whole = self.split(split)
-        order = rng.permutation(len(whole.targets)) if rng is not None else np.arange(len(whole.targets))
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            yield Batch(whole.features[idx], whole.targets[idx])
+        return minibatches(self.split(split), batch_size, rng)
 
     def io(self) -> dict[str, Any]:
         return {"features": list(self.feature_names), "target": self.target, "kind": self.kind,
