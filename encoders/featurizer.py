@@ -151,7 +151,8 @@ class Featurizer:
         self.kinds: tuple[str, ...] = space.gates
         self.node_kinds: tuple[str, ...] = ("START", "END", *self.kinds)
         self._kind_index = {k: i for i, k in enumerate(self.kinds)}
-        self.drops_encoding = space.encoding is not None
+        # the encoding and the initial state are the same in every circuit of the space: no nodes
+        self.drops_encoding = space.encoding is not None or space.initial_state is not None
         specs = [GATES.get(k) for k in self.kinds]
         self.arity = np.array([s.num_qubits for s in specs], dtype=np.int64)
         self.max_arity = int(self.arity.max())
@@ -181,8 +182,8 @@ class Featurizer:
 
     # -- circuit -> tokens ---------------------------------------------------------------------
     def graph_gates(self, dag: CircuitDAG) -> tuple[Gate, ...]:
-        """The gates that become graph nodes: the ansatz (encoding dropped; with re-uploading,
-        the cell) in canonical order."""
+        """The gates that become graph nodes: the ansatz (encoding and initial state dropped;
+        with re-uploading, the cell) in canonical order."""
         if self.drops_encoding:
             return self.space.ansatz(dag)
         return dag.gates

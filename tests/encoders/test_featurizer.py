@@ -144,6 +144,20 @@ def test_decode_graph_round_trip_and_invalid_graphs():
     assert f.decode_graph(d.kind.tolist(), d.qclass.numpy(), adj) is None
 
 
+def test_initial_state_is_not_embedded_and_comes_back_on_decoding():
+    from dataclasses import replace
+
+    space = replace(load_space("paper-4q"), name="paper-4q-hf", initial_state="1100")
+    f = Featurizer(space)
+    for dag in sample_pool(space, 20, seed=3):
+        for q in (0, 1):  # the first gate on each prepared wire is its X
+            assert next(g for g in dag.gates if q in g.qubits) == Gate("X", (q,))
+        d = f.featurize(dag)
+        assert len(d.kind) == len(dag.gates) - 2 + 2  # the ansatz, START and END; no X nodes
+        adj = f.adjacency(f.graph_gates(dag))
+        assert f.decode_graph(d.kind.tolist(), d.qclass.numpy(), adj) == dag
+
+
 def test_clear_errors_for_circuits_of_another_space():
     f = Featurizer(load_space("paper-4q"))
     with pytest.raises(EmbeddingError, match="alphabet"):
