@@ -65,7 +65,9 @@ def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.n
     torch_threads()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     index = PoolIndex(table.pool, latents)
-    agent = AGENTS.get(method)(SearchContext(space=table.space, seed=seed, index=index))
+    name, _, opts = method.partition(":")  # an agent with options: "reinforce:policy=pool"
+    options = {k: _value(v) for k, v in (kv.split("=", 1) for kv in opts.split(";") if kv)}
+    agent = AGENTS.get(name)(SearchContext(space=table.space, seed=seed, index=index), **options)
     project = None
     if method == "evolution":  # mutated children outside the table: their nearest unvisited labelled circuit
         proj = PoolIndex(table.pool, struct.table)
@@ -74,6 +76,21 @@ def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.n
     objective = TableObjective(task, table, index, project)
     optimize(agent, objective, queries)
     return objective.rows
+
+
+def _value(text: str) -> Any:
+    """An agent option's value as TOML reads it (0.1, 4, true), else the text."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _ordered(methods: dict) -> list[str]:
+    """The methods present, those of METHODS first in its order, then any others (agent variants)."""
+    return [m for m in METHODS if m in methods] + sorted(m for m in methods if m not in METHODS)
 
 
 class Struct:
@@ -108,7 +125,7 @@ def summarise(records: list[dict], tables: dict[str, tuple[LabelledTable, list[L
               out_dir: Path, tag: str) -> list[dict]:
     rows_out, curve_rows = [], []
     for (tname, task_name), methods, table, task in _by_task(records, tables):
-        runs = {m: [r["rows"] for r in methods[m]] for m in METHODS if m in methods}
+        runs = {m: [r["rows"] for r in methods[m]] for m in _ordered(methods)}
         for row in compare_runs(runs, task):
             rows_out.append({"table": tname, "task": task_name, "criterion": task.criterion, "pool": len(table),
                              "pool_success_rate": float(task.success.mean()), **row})
@@ -136,7 +153,7 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
 
     for (tname, task_name), methods, table, task in _by_task(records, tables):
         fig, ax = plt.subplots(figsize=(6, 4))
-        for m in [m for m in METHODS if m in methods]:
+        for m in _ordered(methods):
             Q, c = best_so_far([r["rows"] for r in methods[m]], task)
             if len(c) == 0:
                 continue

@@ -1,12 +1,18 @@
-"""REINFORCE on the latent space (Sun et al. 2024, after arch2vec).
+"""REINFORCE on the latent space (Sun et al. 2024, after arch2vec), with two policies.
 
-State: the latent vector of the current circuit. An MLP policy outputs the mean of a
-Gaussian step; the sampled point is decoded to the nearest unvisited pool circuit, whose
-score is the reward, and whose latent becomes the next state. Every ``batch_size``
-proposals the policy takes one policy-gradient step with a moving-average baseline.
+``policy = "walk"`` (Sun et al.): the state is the latent vector of the current circuit; an
+MLP outputs the mean of a Gaussian step; the sampled point is decoded to the nearest
+unvisited pool circuit, whose score is the reward and whose latent becomes the next state.
 
-Each proposal records its state and sampled point, so ``restore`` replays the same updates
-and an interrupted run continues with the same policy.
+``policy = "pool"``: a policy over the pool's latents. An MLP scores every pool circuit from
+its latent, and the next circuit is drawn from the softmax of the scores over the unvisited
+ones (Gumbel-max with a seeded stream). The policy gradient raises the scores of circuits
+whose latents resemble those that paid, everywhere in the pool at once, instead of steering
+one walker.
+
+Both take one policy-gradient step every ``batch_size`` proposals with a moving-average
+baseline. Each proposal records what the update needs, so ``restore`` replays the same
+updates and an interrupted run continues with the same policy.
 """
 
 from __future__ import annotations
@@ -32,9 +38,13 @@ class Reinforce(Agent):
         baseline_decay: float = 0.9,
         sigma: float = 0.5,
         hidden: int = 64,
+        policy: str = "walk",
         **options: Any,
     ) -> None:
         super().__init__(context, **options)
+        if policy not in ("walk", "pool"):
+            raise QasError(f"unknown reinforce policy {policy!r}; choose walk or pool")
+        self.kind = policy
         if context.index is None:
             raise QasError("the reinforce agent searches a latent space: it needs embeddings (--embeddings)")
         import torch
@@ -47,7 +57,8 @@ class Reinforce(Agent):
         self.sigma = float(sigma * scale)  # the step's std, in units of the latent spread
         gen = torch.Generator().manual_seed(context.seed)
         d = self.index.dim
-        self.policy = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, d))
+        self.policy = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
+                                          torch.nn.Linear(hidden, d if policy == "walk" else 1))
         with torch.no_grad():
             for p in self.policy.parameters():
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
@@ -60,6 +71,16 @@ class Reinforce(Agent):
         import torch
 
         self.steps += 1
+        if self.kind == "pool":
+            with torch.no_grad():
+                scores = self._scores().numpy().astype(np.float64)
+            gumbel = self.context.np_rng("reinforce", self.steps).gumbel(size=len(scores))
+            scores = scores + gumbel
+            scores[self.index.visited] = -np.inf
+            i = int(np.argmax(scores))
+            if not np.isfinite(scores[i]):
+                raise QasError("every circuit of the pool has been evaluated: the budget exceeds the pool")
+            return Proposal(self.index.circuit(i), {"i": i})
         with torch.no_grad():
             mean = self.state + self.policy(torch.as_tensor(self.state)).numpy()
         noise = self.context.np_rng("reinforce", self.steps).standard_normal(len(mean)).astype(np.float32)
@@ -67,8 +88,21 @@ class Reinforce(Agent):
         i = self.index.nearest_unvisited(z)
         return Proposal(self.index.circuit(i), {"state": self.state.tolist(), "z": z.tolist()})
 
+    def _scores(self) -> Any:
+        """Every pool circuit's score (torch, differentiable): the policy's logits."""
+        import torch
+
+        if not hasattr(self, "_pool"):
+            self._pool = torch.as_tensor(self.index.latents)
+        return self.policy(self._pool).squeeze(1)
+
     def tell(self, observation: Observation) -> None:
         info = observation.info
+        if "i" in info:
+            self._batch.append((np.zeros(0), np.asarray([info["i"]]), observation.score))
+            if len(self._batch) >= self.batch_size:
+                self._update()
+            return
         if "state" not in info:
             return
         state = np.asarray(info["state"], dtype=np.float32)
@@ -86,11 +120,15 @@ class Reinforce(Agent):
         rewards = np.array([r for _, _, r in self._batch], dtype=np.float64)
         if self.baseline is None:
             self.baseline = float(rewards.mean())
-        states = torch.as_tensor(np.stack([s for s, _, _ in self._batch]))
-        zs = torch.as_tensor(np.stack([z for _, z, _ in self._batch]))
         adv = torch.as_tensor(rewards - self.baseline, dtype=torch.float32)
-        mean = states + self.policy(states)
-        logp = -((zs - mean) ** 2).sum(1) / (2 * self.sigma**2)
+        if self.kind == "pool":  # log-softmax over the whole pool (the same whatever was visited)
+            picked = torch.as_tensor([int(z[0]) for _, z, _ in self._batch])
+            logp = torch.log_softmax(self._scores(), 0)[picked]
+        else:
+            states = torch.as_tensor(np.stack([s for s, _, _ in self._batch]))
+            zs = torch.as_tensor(np.stack([z for _, z, _ in self._batch]))
+            mean = states + self.policy(states)
+            logp = -((zs - mean) ** 2).sum(1) / (2 * self.sigma**2)
         loss = -(adv * logp).mean()
         self.opt.zero_grad()
         loss.backward()
