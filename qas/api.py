@@ -190,6 +190,8 @@ def show_run(run: str | Path, console: Console) -> None:
     for k, v in sorted(data.get("metrics", {}).items()):
         table.add_row(k, f"{v:.6g}")
     console.print(table)
+    for note in dict.fromkeys(g.spec.note for g in dag.gates if g.spec.note):
+        console.print(f"note: {note}")
     board = run / "leaderboard.csv"
     if board.exists():
         rows = list(csv.DictReader(board.open()))[:5]

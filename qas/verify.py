@@ -24,6 +24,7 @@ def verify_run(run: str | Path, *, limit: int | None = None, data: str | Path | 
     import cirq
 
     from qas.backends.simulators import readout_of_states
+    from qas.core.cirq_gates import json_resolver
     from qas.search.config import read_run_config
     from qas.search.executors import make_task, task_args
     from qas.tasks import Batch, Preprocessing, read_data
@@ -31,7 +32,8 @@ def verify_run(run: str | Path, *, limit: int | None = None, data: str | Path | 
     run = Path(run)
     cfg = read_run_config(run / "config.toml")
     best = json.loads((run / "best.json").read_text())
-    circuit = cirq.read_json(json_text=(run / "best_cirq.json").read_text())
+    circuit = cirq.read_json(json_text=(run / "best_cirq.json").read_text(),
+                             resolvers=[*cirq.DEFAULT_RESOLVERS, json_resolver])
     num_qubits = best["circuit"]["num_qubits"]
     task = make_task(task_args(cfg, final=True))
     io = best.get("io", {})

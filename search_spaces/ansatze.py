@@ -1,7 +1,12 @@
 """Hand-designed ansätze: the baselines every searched circuit must beat.
 
 - ``hea``: hardware-efficient, per layer RY and RZ on every qubit then a CNOT ring;
-- ``u3cu3``: QuantumNAS-style blocks, U3 on every qubit then a CU3 ring.
+- ``u3cu3``: QuantumNAS-style blocks, U3 on every qubit then a ring of qas's ``CU3`` (the
+  Cirq-built controlled-U3, in the alphabet of the ``qml-*`` spaces; the default, kept so that
+  fingerprints, shipped embeddings and cached results stay valid);
+- ``u3cu3q``: the same blocks with the textbook ``CU3Q`` (Qiskit's ``cu3``), i.e. QuantumNAS's
+  U3+CU3 circuit exactly, gate for gate: use it to compare with TorchQuantum or Qiskit.
+  ``CU3`` = ``CU3Q`` then ``diag(1, exp(i theta/2))`` on the control, so the two families differ.
 
 ``build_ansatz("u3cu3:4", space)`` puts ``layers`` blocks after the space's encoding layer.
 """
@@ -39,6 +44,11 @@ def u3_cu3(num_qubits: int, layers: int) -> list[Gate]:
         gates += [Gate("U3", (q,), "trainable") for q in range(num_qubits)]
         gates += [Gate("CU3", pair, "trainable") for pair in _ring(num_qubits)]
     return gates
+
+
+@ANSATZE.register("u3cu3q")
+def u3_cu3_textbook(num_qubits: int, layers: int) -> list[Gate]:
+    return [Gate("CU3Q", g.qubits, "trainable") if g.kind == "CU3" else g for g in u3_cu3(num_qubits, layers)]
 
 
 def build_ansatz(spec: str, space: SearchSpace | None = None, *, num_qubits: int | None = None) -> CircuitDAG:

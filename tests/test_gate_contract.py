@@ -224,7 +224,7 @@ def test_every_builtin_kind_has_its_fast_path():
     rotations = {GATES.get(n).name for n in GATES if rotation_codes(GATES.get(n)) is not None}
     assert rotations == {"RX", "RY", "RZ", "RZZ", "CRX", "CRY", "CRZ"}
     assert {GATES.get(n).name: u3_form(GATES.get(n)) for n in GATES if u3_form(GATES.get(n)) is not None} == {
-        "U3": 0, "CU3": 1}
+        "U3": 0, "CU3": 1, "CU3Q": 2}
 
 
 def test_a_kind_repr_evaluates_back_to_it():

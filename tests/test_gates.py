@@ -41,6 +41,8 @@ EXPECTED = {
     "CRZ": lambda t: _ctrl(_rz(t)),
     # controlled PhasedXZ = controlled (exp(i theta/2) u3): see qas/core/gates.py
     "CU3": lambda t, p, l: _ctrl(np.exp(0.5j * t) * _u3(t, p, l)),
+    # the textbook controlled-U3 (Qiskit's CU3Gate, OpenQASM's cu3)
+    "CU3Q": lambda t, p, l: _ctrl(_u3(t, p, l)),
     "RZZ": lambda t: np.diag(np.exp(-0.5j * t * np.array([1, -1, -1, 1]))),
 }
 

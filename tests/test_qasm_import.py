@@ -37,6 +37,29 @@ def test_a_quantumnas_circuit_computes_what_it_computes_in_qiskit():
         np.testing.assert_allclose(qsim.readout(dag, params, x[None], qas.Readout("z"))[0], z_qiskit, atol=1e-6)
 
 
+def test_a_quantumnas_circuit_imports_gate_for_gate_with_the_textbook_cu3():
+    """cu(θ, φ, λ, 0) is Qiskit's CU3Gate: it becomes CU3Q, one parameter per input, no extra gate;
+    the statevector is Qiskit's up to a global phase (from U3's), on torch and on qsim."""
+    text = QUANTUMNAS.read_text()
+    dag, meaning = from_qasm_with_inputs(text)
+    assert sorted(g.kind for g in dag.gates if g.role == "trainable") == ["CU3Q"] * 8 + ["U3"] * 8
+    assert dag.num_params == 48 and sorted(str(m) for m in meaning) == sorted(f"theta_{j}" for j in range(48))
+    rng = np.random.default_rng(1)
+    values = {f"theta_{j}": v for j, v in enumerate(rng.uniform(-np.pi, np.pi, 48))}
+    params = bind_inputs(meaning, values)
+    qc = qiskit_qasm3.loads(text)
+    xs = rng.uniform(0, np.pi, (10, 16))
+    states = {name: qas.backends.get_simulator(name).readout(dag, params, xs, qas.Readout("state"))
+              for name in ("qsim", "torch")}
+    for b, x in enumerate(xs):
+        bind = {p: (x[int(p.name[2:])] if p.name.startswith("x_") else values[p.name]) for p in qc.parameters}
+        want = Statevector(qc.assign_parameters(bind).reverse_bits()).data
+        for name, got in states.items():
+            got = np.asarray(got[b], dtype=np.complex128)
+            phase = np.vdot(got, want)
+            np.testing.assert_allclose(got * phase / abs(phase), want, atol=1e-6, err_msg=name)
+
+
 def test_qasm2_gates_outside_the_alphabet_compile_exactly():
     text = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\nu3(0.3,0.2,0.1) q[0];\ncu3(0.7,-0.4,1.1) q[0],q[1];\n'
             "cu1(0.5) q[1],q[2];\nu2(0.3,0.9) q[2];\nsx q[1];\ncy q[2],q[0];\nccx q[0],q[1],q[2];\nsdg q[0];\n"

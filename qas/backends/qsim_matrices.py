@@ -3,7 +3,8 @@
 Each operation of a circuit becomes a :class:`GateMatrix` that produces its unitary, in Cirq's
 convention and phase included, for a whole batch of parameter values with numpy: constant
 gates once through ``cirq.unitary``, symbolic ``cirq.EigenGate`` subclasses from their eigen
-components, ``cirq.PhasedXZGate`` from Cirq's formula, and ``cirq.ControlledGate`` of those.
+components, ``cirq.PhasedXZGate`` from Cirq's formula, ``cirq.ControlledGate`` of those, and
+qas's textbook controlled-U3 (:class:`qas.core.cirq_gates.CU3QGate`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,29 @@ class PhasedXZMatrix(GateMatrix):
 
 
 @dataclass
+class TextbookU3Matrix(GateMatrix):
+    """OpenQASM's ``u3(theta, phi, lam)``, phase included (radians): the target block of ``CU3Q``."""
+
+    theta: sympy.Expr
+    phi: sympy.Expr
+    lam: sympy.Expr
+
+    def __post_init__(self) -> None:
+        self.exprs = (self.theta, self.phi, self.lam)
+        self.dim = 2
+
+    def __call__(self, p: np.ndarray) -> np.ndarray:
+        t, ph, lm = p[:, 0], p[:, 1], p[:, 2]
+        c, s = np.cos(t / 2), np.sin(t / 2)
+        u = np.empty((p.shape[0], 2, 2), dtype=np.complex128)
+        u[:, 0, 0] = c
+        u[:, 0, 1] = -np.exp(1j * lm) * s
+        u[:, 1, 0] = np.exp(1j * ph) * s
+        u[:, 1, 1] = np.exp(1j * (ph + lm)) * c
+        return u
+
+
+@dataclass
 class ControlledMatrix(GateMatrix):
     """``cirq.ControlledGate`` of a symbolic sub-gate: identity except on the active control block(s)."""
 
@@ -138,6 +162,11 @@ def _symbolic_matrix(gate: cirq.Gate, op: cirq.Operation) -> GateMatrix:
             sympy.sympify(gate.z_exponent),
             sympy.sympify(gate.axis_phase_exponent),
         )
+    from qas.core.cirq_gates import CU3QGate
+
+    if isinstance(gate, CU3QGate):
+        sub = TextbookU3Matrix(*(sympy.sympify(a) for a in (gate.theta, gate.phi, gate.lam)))
+        return ControlledMatrix(sub, 1, (1,))
     if isinstance(gate, cirq.ControlledGate):
         if any(d != 2 for d in gate.control_qid_shape):
             raise UnsupportedGateError(f"Only qubit controls are supported: {_op_name(op)}")

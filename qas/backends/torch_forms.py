@@ -6,7 +6,8 @@ and two families of kinds have entries it can compute for all gates at once:
 - one-angle rotations, ``exp(-i t/2 G)`` with ``G^2 = 1``, possibly controlled (RX, RY, RZ,
   RZZ, CRX, CRY, CRZ): the real and the imaginary part of each entry is one of ``0, 1, -1,
   +-cos(t/2), +-sin(t/2)`` (:func:`rotation_codes`);
-- U3 as Cirq builds it, and U3 controlled by one qubit (:func:`u3_form`).
+- U3 as Cirq builds it, U3 controlled by one qubit, and the textbook controlled U3 (OpenQASM's
+  ``u3`` phase, ``CU3Q``) (:func:`u3_form`).
 
 Both are derived numerically from the kind's ``torch_matrix`` the first time a kind is
 compiled, so a kind registered after import gets its fast path too; any other kind is
@@ -26,8 +27,9 @@ from qas.core.gates import GateKind
 
 CODE_ZERO, CODE_ONE, CODE_MINUS_ONE, CODE_C, CODE_MINUS_C, CODE_S, CODE_MINUS_S = range(7)
 
-#: U3 forms: the kind is U3, or U3 controlled by its first qubit
-U3, CONTROLLED_U3 = 0, 1
+#: U3 forms: the kind is U3, U3 controlled by its first qubit, or the textbook controlled U3
+#: (OpenQASM's ``u3``, without Cirq's ``exp(i theta/2)``)
+U3, CONTROLLED_U3, CONTROLLED_U3_TEXTBOOK = 0, 1, 2
 
 
 def _matrix(kind: GateKind, angles: list[float]) -> np.ndarray:
@@ -77,24 +79,26 @@ def rotation_codes(kind: GateKind) -> np.ndarray | None:
 
 @functools.lru_cache(maxsize=None)
 def u3_form(kind: GateKind) -> int | None:
-    """:data:`U3` or :data:`CONTROLLED_U3` if the kind's matrix is that, at random angles; else None.
+    """:data:`U3`, :data:`CONTROLLED_U3` or :data:`CONTROLLED_U3_TEXTBOOK` if the kind's matrix
+    is that, at random angles; else None.
 
     U3 is ``[[e(g, c), e(g + lam + pi, s)], [e(g + phi, s), e(g + phi + lam, c)]]`` with
     ``e(p, m) = m cos p + i m sin p``, ``g = theta/2``, ``c, s = cos g, sin g``
-    (:func:`qas.core.gate_matrices.u3`).
+    (:func:`qas.core.gate_matrices.u3`); the textbook form has ``g = 0`` in the phases.
     """
     if kind.num_angles != 3 or kind.num_qubits not in (1, 2):
         return None
-    form, ref = ((U3, gate_matrices.u3) if kind.num_qubits == 1
-                 else (CONTROLLED_U3, gate_matrices.controlled(gate_matrices.u3)))
+    candidates = ([(U3, gate_matrices.u3)] if kind.num_qubits == 1 else
+                  [(CONTROLLED_U3, gate_matrices.controlled(gate_matrices.u3)),
+                   (CONTROLLED_U3_TEXTBOOK, gate_matrices.controlled(gate_matrices.u3_textbook))])
     rng = np.random.default_rng(0)
-    for _ in range(3):
-        angles = [float(a) for a in rng.uniform(-math.pi, math.pi, 3)]
-        want = ref([torch.tensor(a, dtype=torch.float64) for a in angles], torch.complex128).numpy()
-        try:
-            got = _matrix(kind, angles)
-        except Exception:  # noqa: BLE001 - not evaluable as a plain 3-angle matrix
-            return None
-        if got.shape != want.shape or not np.allclose(got, want, atol=1e-12):
-            return None
-    return form
+    points = [[float(a) for a in rng.uniform(-math.pi, math.pi, 3)] for _ in range(3)]
+    try:
+        got = [_matrix(kind, angles) for angles in points]
+    except Exception:  # noqa: BLE001 - not evaluable as a plain 3-angle matrix
+        return None
+    for form, ref in candidates:
+        want = [ref([torch.tensor(a, dtype=torch.float64) for a in angles], torch.complex128).numpy() for angles in points]
+        if all(g.shape == w.shape and np.allclose(g, w, atol=1e-12) for g, w in zip(got, want)):
+            return form
+    return None

@@ -214,10 +214,13 @@ def _u3_template(op: Op, offset: int, p_rows: list[_ParamRow]) -> np.ndarray:
     """A trainable U3 (or controlled U3): eight ``magnitude * cos/sin(phase)`` rows.
 
     U3 is ``[[e(g, c), e(g + lam + pi, s)], [e(g + phi, s), e(g + phi + lam, c)]]`` with
-    ``e(p, m) = m cos p + i m sin p``, ``g = theta/2``, ``c, s = cos g, sin g``.
+    ``e(p, m) = m cos p + i m sin p``, ``g = theta/2``, ``c, s = cos g, sin g``; the textbook
+    controlled U3 (``CU3Q``) has ``g = 0`` in the phases.
     """
     th, ph, lm = op.index
-    phases = [{th: 0.5}, {th: 0.5, lm: 1.0}, {th: 0.5, ph: 1.0}, {th: 0.5, ph: 1.0, lm: 1.0}]
+    form = forms.u3_form(op.kind)
+    g = {} if form == forms.CONTROLLED_U3_TEXTBOOK else {th: 0.5}  # the textbook form has no exp(i theta/2)
+    phases = [dict(g), {**g, lm: 1.0}, {**g, ph: 1.0}, {**g, ph: 1.0, lm: 1.0}]
     phase_bias = [0.0, _PI, 0.0, 0.0]
     mag_bias = [0.0, -_HALF_PI, -_HALF_PI, 0.0]
     core = np.empty((2, 2, 2), dtype=np.int64)
@@ -225,7 +228,7 @@ def _u3_template(op: Op, offset: int, p_rows: list[_ParamRow]) -> np.ndarray:
         for k in range(4):
             core[k // 2, k % 2, part] = offset + len(p_rows)
             p_rows.append(({th: 0.5}, mag_bias[k], phases[k], phase_bias[k] + shift))
-    if forms.u3_form(op.kind) == forms.U3:
+    if form == forms.U3:
         return core
     t = np.zeros((4, 4, 2), dtype=np.int64)
     t[0, 0, 0] = t[1, 1, 0] = ONE

@@ -87,6 +87,21 @@ def u3(angles: Angles, dtype: torch.dtype) -> torch.Tensor:
     return stack2(e(g, c), e(g + lam + math.pi, s), e(g + phi, s), e(g + phi + lam, c))
 
 
+def u3_textbook(angles: Angles, dtype: torch.dtype) -> torch.Tensor:
+    """OpenQASM's ``u3`` exactly, phase included (Qiskit's ``U3Gate``):
+    ``[[cos(theta/2), -exp(i lam) sin(theta/2)], [exp(i phi) sin(theta/2), exp(i (phi + lam)) cos(theta/2)]]``."""
+    import torch
+
+    rd = real_dtype(dtype)
+    theta, phi, lam = (a.to(rd) for a in angles)
+    c, s = torch.cos(theta / 2), torch.sin(theta / 2)
+
+    def e(phase: torch.Tensor, mag: torch.Tensor) -> torch.Tensor:
+        return _c(mag * torch.cos(phase), mag * torch.sin(phase), dtype)
+
+    return stack2(_c(c, torch.zeros_like(c), dtype), e(lam + math.pi, s), e(phi, s), e(phi + lam, c))
+
+
 def rzz(angles: Angles, dtype: torch.dtype) -> torch.Tensor:
     import torch
 

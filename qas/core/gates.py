@@ -19,11 +19,19 @@ Angle conventions follow Cirq: ``RX(t) = exp(-i t X / 2)``; ``GIVENS(t)`` is ``c
 OpenQASM's ``u3`` up to a global phase, ``Rz(phi) Ry(theta) Rz(lam)``; ``RZZ(t) =
 exp(-i t Z⊗Z / 2)``; ``CRX``/``CRY``/``CRZ`` are the controlled rotations (control first).
 
-``CU3`` is the controlled version of our U3 *as Cirq builds it* (a ``PhasedXZGate``,
-which is ``exp(i theta/2) u3``). It therefore equals OpenQASM's ``cu3`` times a phase
-``exp(i theta/2)`` on the control's ``|1>``, i.e. ``cu3`` followed by an ``RZ``-like phase
-on the control: the same family of circuits up to one single-qubit rotation, and exact
-agreement between every backend, which all build it the same way.
+Two controlled-U3 kinds, which differ by a phase on the control:
+
+- ``CU3`` (qas's own, kept for the circuits, spaces, embeddings and caches that name it) is
+  ``cirq.ControlledGate(PhasedXZGate)``: the controlled version of U3 *as Cirq builds it*
+  (``exp(i theta/2) u3``). It is **not** Qiskit's ``CU3Gate`` / OpenQASM's ``cu3`` /
+  TorchQuantum's ``tq.CU3``: it equals ``cu3`` followed by ``diag(1, exp(i theta/2))`` on the
+  control, i.e. OpenQASM 3's ``cu(theta, phi, lam, theta/2)``. The family of circuits differs
+  from the textbook one by that rotation; on QuantumNAS's U3+CU3 circuit at the same angles
+  the loss differs.
+- ``CU3Q`` is the textbook controlled-U3 as Qiskit and QuantumNAS define it:
+  ``CU3Gate(theta, phi, lam) = |0><0| ⊗ I + |1><1| ⊗ U3(theta, phi, lam)`` with OpenQASM's
+  ``u3`` phase included (:class:`qas.core.cirq_gates.CU3QGate`). QASM ``cu3`` (and ``cu`` with
+  ``gamma = 0``) imports as ``CU3Q`` and ``CU3Q`` exports as ``cu``/``cu3``.
 """
 
 from __future__ import annotations
@@ -67,6 +75,8 @@ class GateKind:
     qasm: str | None = None
     #: a ``gate`` definition the spelling needs (its text, written once per file)
     qasm_definition: str | None = None
+    #: optional: a one-line caveat a user reading this kind's name must know (``qas show`` prints it)
+    note: str | None = None
 
     @property
     def parameterized(self) -> bool:
@@ -241,6 +251,21 @@ def _controlled(factory: CirqFactory, match: CirqMatch) -> tuple[CirqFactory, Ci
     return c_factory, c_match
 
 
+def _cu3q(angles: Sequence[Any]) -> Any:
+    from qas.core.cirq_gates import CU3QGate
+
+    return CU3QGate(*angles)
+
+
+def _match_cu3q(gate: Any) -> tuple[Any, ...] | None:
+    from qas.core.cirq_gates import CU3QGate
+
+    if not isinstance(gate, CU3QGate):
+        return None
+    angles = (gate.theta, gate.phi, gate.lam)
+    return tuple(a if getattr(a, "free_symbols", None) else float(a) for a in angles)
+
+
 def _define_with(name: str, qubits: int, angles: int, cirq_pair: tuple[CirqFactory, CirqMatch], torch: MatrixFn,
                  **kw: Any) -> None:
     define(name, qubits, angles, cirq=cirq_pair[0], match=cirq_pair[1], torch=torch, **kw)
@@ -274,7 +299,11 @@ _define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True
 _define_with("CRY", 2, 1, _controlled(*_RY), m.controlled(m.ry), controlled=True, qasm="cry({0})")
 _define_with("CRZ", 2, 1, _controlled(*_RZ), m.controlled(m.rz), controlled=True, qasm="crz({0})")
 # ours is controlled(exp(i theta/2) U): OpenQASM 3's cu with its phase gamma = theta / 2
-_define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True, qasm="cu({0}, {1}, {2}, ({0})/2)")
+_define_with("CU3", 2, 3, _controlled(*_U3), m.controlled(m.u3), controlled=True, qasm="cu({0}, {1}, {2}, ({0})/2)",
+             note="CU3 is qas's Cirq-built controlled-U3 = Qiskit's cu3 followed by diag(1, exp(i theta/2)) on the "
+                  "control; CU3Q is Qiskit's/QuantumNAS's cu3")
+_define_with("CU3Q", 2, 3, (_cu3q, _match_cu3q), m.controlled(m.u3_textbook), controlled=True, qasm="cu({0}, {1}, {2}, 0)",
+             note="CU3Q is the textbook controlled-U3 of Qiskit, OpenQASM (cu3) and QuantumNAS")
 # a Givens rotation of |01> and |10> (cirq.givens): keeps the number of 1s, the electron count
 # of a Jordan-Wigner-mapped molecule, so it searches within the molecule's own sector
 _define_with("GIVENS", 2, 1, (_givens, _match_givens), m.givens, qasm="qas_givens({0})",

@@ -8,8 +8,9 @@ input scaling becomes ``ry(w * x_3 + b)`` with ``w``, ``b`` the trained numbers.
 Each gate is written with its kind's ``qasm`` spelling (``GateKind.qasm``, OpenQASM 3's
 ``stdgates.inc`` names, plus a ``gate`` definition where one is needed, e.g. ``qas_rzz``); a
 kind without one is decomposed through Cirq's own QASM 3 output. Spellings are exact up to a
-global phase, which no measurement sees; qas's ``CU3`` keeps its relative phase exactly
-(``cu(theta, phi, lam, theta / 2)``: see :mod:`qas.core.gates`). Qubit ``i`` is ``q[i]``.
+global phase, which no measurement sees. The textbook ``CU3Q`` is ``cu(theta, phi, lam, 0)``
+and qas's own ``CU3`` keeps its extra phase exactly (``cu(theta, phi, lam, theta / 2)``: see
+:mod:`qas.core.gates`). Qubit ``i`` is ``q[i]``.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ def from_qasm_with_inputs(text: str, *, where: str = "the QASM") -> tuple[Circui
     """A ``CircuitDAG`` from OpenQASM 2 or 3 text.
 
     - Gates of qas's alphabet map onto their kinds; ``cu3`` (the textbook controlled-U3 of
-      QASM 2 and Qiskit) and QASM 3's ``cu`` become qas's ``CU3`` plus the ``RZ`` on the control
-      that makes them equal (up to a global phase), and ``cp``/``cu1`` a ``CRZ`` plus an ``RZ``;
+      QASM 2 and Qiskit) becomes ``CU3Q``, exactly, and QASM 3's ``cu`` a ``CU3Q`` plus, for a
+      phase ``gamma`` other than 0, an ``RZ(gamma)`` on the control (equal up to a global
+      phase); ``cp``/``cu1`` become a ``CRZ`` plus an ``RZ``;
       phases (``sdg``, ``tdg``, ``p``, ``u1``) become ``RZ``; ``sx``, ``cy``, ``ch``, ``ccx`` and
       ``cswap`` are compiled by Cirq to CZ and one-qubit gates. Another gate is an error naming
       it and its line. ``barrier`` and ``measure`` are skipped.
@@ -165,7 +167,7 @@ def from_qasm_with_inputs(text: str, *, where: str = "the QASM") -> tuple[Circui
     for lineno, name, args, qubits in calls:
         for kind, qs, angles in _to_alphabet(name, args, qubits, lineno, where, n):
             if kind == "RZ" and not getattr(sympy.sympify(angles[0]), "free_symbols", None) and float(angles[0]) == 0:
-                continue  # e.g. the phase correction of a cu3 with theta = 0
+                continue  # e.g. the phase gamma = 0 of a QASM 3 cu
             angles = tuple(_for_make_gate(a) for a in angles)
             try:
                 gate = _make_gate(kind, qs, angles)
@@ -396,10 +398,12 @@ def _to_alphabet(name: str, args: list[Any], qubits: list[int], lineno: int, whe
         return [(kind, qs, angles)]
     if name in _PHASES:
         return [("RZ", qs, (_PHASES[name](args),))]
-    if name == "cu3" or name == "cu":  # textbook controlled-U3 (and QASM 3's phase gamma): ours + RZ on the control
-        theta, phi, lam = args[:3]
-        gamma = args[3] if name == "cu" and len(args) == 4 else 0
-        return [("CU3", qs, (theta, phi, lam)), ("RZ", (qs[0],), (gamma - theta / 2,))]
+    if name == "cu3" or name == "cu":  # the textbook controlled-U3 (CU3Q); QASM 3's phase gamma is a P on the control
+        if len(args) != (4 if name == "cu" else 3) or len(qs) != 2:
+            raise QasmError(f"{where} line {lineno}: {name} takes {4 if name == 'cu' else 3} angles and 2 qubits, "
+                            f"got {len(args)} and {len(qs)}")
+        gamma = args[3] if name == "cu" else 0
+        return [("CU3Q", qs, tuple(args[:3])), ("RZ", (qs[0],), (gamma,))]
     if name in ("cp", "cu1", "cphase"):
         return [("CRZ", qs, (args[0],)), ("RZ", (qs[0],), (args[0] / 2,))]
     compiled = _compiled(name, args, qs, lineno, where)
