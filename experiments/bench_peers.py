@@ -202,6 +202,19 @@ def import_torchquantum() -> Any:
     return tq
 
 
+def dense_hamiltonian(terms: Any) -> np.ndarray:
+    """``sum c * P`` over Pauli words (qubit 0 leftmost, as TorchQuantum orders its wires)."""
+    paulis = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+              "Z": np.diag([1.0, -1.0])}
+    out = 0
+    for c, word in terms:
+        m = np.ones((1, 1))
+        for ch in word:
+            m = np.kron(m, paulis[ch])
+        out = out + c * m
+    return np.asarray(out, dtype=np.complex128)
+
+
 def torchquantum_step(w: Workload, tq: Any) -> Step:
     import torchquantum.functional as tqf
 
@@ -214,9 +227,7 @@ def torchquantum_step(w: Workload, tq: Any) -> Step:
     bsz = 1 if feats is None else len(feats)
     measure = tq.MeasureAll(tq.PauliZ)
     if w.task.readout.kind == "energy":
-        from qas.core.readout import pauli_matrix
-
-        h = torch.as_tensor(pauli_matrix(w.task.readout.hamiltonian, w.n), dtype=torch.complex64)
+        h = torch.as_tensor(dense_hamiltonian(w.task.readout.hamiltonian), dtype=torch.complex64)
 
     def step(params: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=torch.float32, requires_grad=True)

@@ -5,8 +5,10 @@ of a ``cirq.PhasedXZGate`` (qas's ``CU3``) carries an extra ``exp(i theta/2)`` o
 ``|1>``, and ``QasmUGate`` reduces its angles modulo 2 half-turns, which flips the sign of a
 controlled block. :class:`CU3QGate` is that gate, exactly: symbolic angles, a unitary, a
 decomposition into Cirq's own gates (``ControlledGate(PhasedXZGate)`` then ``Z**(-theta / 2 pi)``
-on the control), QASM 2 ``cu3`` / QASM 3 ``cu`` output and JSON (namespace ``qas``; read it
-back with ``cirq.read_json(..., resolvers=[*cirq.DEFAULT_RESOLVERS, qas.core.cirq_gates.json_resolver])``).
+on the control), QASM 2 ``cu3`` / QASM 3 ``cu`` output and JSON (namespace ``qas``). Importing this
+module appends :func:`json_resolver` to ``cirq.DEFAULT_RESOLVERS``, so ``cirq.read_json`` reads the
+gate back; a fresh process that has not loaded it passes ``resolvers=[*cirq.DEFAULT_RESOLVERS,
+qas.core.cirq_gates.json_resolver]`` (as ``qas verify`` does).
 """
 
 from __future__ import annotations
@@ -57,12 +59,14 @@ class CU3QGate(cirq.Gate):
         return u
 
     def _decompose_(self, qubits: Any) -> list[Any]:
-        from qas.core.gates import _u3
-
         control, target = qubits
-        pi = sympy.pi if cirq.is_parameterized(self.theta) else math.pi
-        return [cirq.ControlledGate(_u3((self.theta, self.phi, self.lam))).on(control, target),
-                cirq.ZPowGate(exponent=-self.theta / (2 * pi)).on(control)]
+        symbolic = any(cirq.is_parameterized(a) for a in (self.theta, self.phi, self.lam))
+        pi = sympy.pi if symbolic else math.pi
+        # qas's U3 (Rz(phi) Ry(theta) Rz(lam) as a PhasedXZGate, exp(i theta/2) u3), controlled,
+        # then the control's exp(-i theta/2)
+        u3 = cirq.PhasedXZGate(x_exponent=self.theta / pi, z_exponent=(self.phi + self.lam) / pi,
+                               axis_phase_exponent=sympy.Rational(1, 2) - self.lam / pi if symbolic else 0.5 - self.lam / pi)
+        return [cirq.ControlledGate(u3).on(control, target), cirq.ZPowGate(exponent=-self.theta / (2 * pi)).on(control)]
 
     def _circuit_diagram_info_(self, args: Any) -> Any:
         angles = ", ".join(args.format_radians(a) for a in (self.theta, self.phi, self.lam))
@@ -95,3 +99,8 @@ class CU3QGate(cirq.Gate):
 def json_resolver(cirq_type: str) -> Any:
     """For ``cirq.read_json``: the qas gates Cirq does not know."""
     return {"qas.CU3QGate": CU3QGate}.get(cirq_type)
+
+
+# once this module is loaded (any circuit holding a CU3Q loads it), plain cirq.read_json reads it too
+if json_resolver not in cirq.DEFAULT_RESOLVERS:
+    cirq.DEFAULT_RESOLVERS.append(json_resolver)
