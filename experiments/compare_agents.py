@@ -176,13 +176,16 @@ def plot(records: list[dict], tables: dict, out_dir: Path, tag: str) -> None:
 def markdown(path: str) -> None:
     """A summary CSV as the markdown table of experiments/README.md."""
     print(f"\n`{Path(path).name}`\n")
-    print("| task (pool, success rate) | method | seeds | budget | median queries to threshold | random, same budget "
-          "| ratio | Mann-Whitney p (< random) | success rate | hits/100 (first 100) | final best (mean) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| task (pool, success rate) | method | seeds | budget | median queries to threshold "
+          "| / exact random median (95% CI) | sampled random, same budget | ratio | Mann-Whitney p (< sampled random) "
+          "| success rate | hits/100 (first 100) | final best (mean) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in read_rows(path):
         p = r["mannwhitney_p_less_than_random"]
+        exact = (f"{float(r['ratio_to_exact_random']):.2f} of {r['random_median_exact']} "
+                 f"({float(r['ratio_ci95_low']):.2f}-{float(r['ratio_ci95_high']):.2f})") if r.get("random_median_exact") else ""
         print(f"| {r['task']} ({r['pool']}, {float(r['pool_success_rate']):.2%}) | {r['method']} | {r['seeds']} | {r['queries']} "
-              f"| {r['median_queries_to_threshold']} | {float(r['random_median_same_budget']):g} "
+              f"| {r['median_queries_to_threshold']} | {exact} | {float(r['random_median_same_budget']):g} "
               f"| {float(r['ratio_to_random_median']):.2f} | {p if p != 'nan' else ''} "
               f"| {float(r['success_rate']):.2f} | {float(r['hits_per_100_first100']):.1f} | {float(r['final_best_mean']):.4f} |")
 

@@ -32,12 +32,40 @@ def queries_to_success(rows: Sequence[int], success: np.ndarray, budget: int) ->
     return int(hits[0]) + 1 if len(hits) else budget + 1
 
 
+def random_median_exact(pool: int, hits: int) -> int:
+    """Random search's exact median queries to the first success: draws without replacement from
+    a pool of ``pool`` circuits of which ``hits`` succeed. ``P(T > t) = C(pool - hits, t) / C(pool, t)``;
+    the median is the least ``t`` with ``P(T <= t) >= 1/2``."""
+    if not 0 < hits <= pool:
+        raise ValueError(f"need 0 < hits <= pool, got hits={hits}, pool={pool}")
+    survive, t = 1.0, 0
+    while survive > 0.5:
+        survive *= (pool - hits - t) / (pool - t)
+        t += 1
+    return t
+
+
+def bootstrap_ratio_ci(first: np.ndarray, reference: float, *, level: float = 0.95, draws: int = 10_000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``median(first) / reference`` over the runs (censored runs
+    keep their budget + 1, so an upper end may be a lower bound)."""
+    rng = np.random.default_rng(seed)
+    f = np.asarray(first, dtype=float)
+    meds = np.median(f[rng.integers(0, len(f), size=(draws, len(f)))], axis=1) / reference
+    lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def compare_runs(runs: dict[str, list[list[int]]], task: Any) -> list[dict[str, Any]]:
     """One row per method (in ``runs``' order) from its runs' queried rows: its budget (its longest
     run), median queries to success (``">Q"`` when most runs fail), success rate, hits per 100
-    queries, the mean final best score, and against random search (``runs["random"]``, if there):
-    random's median at the same budget, the ratio of medians and the Mann-Whitney p."""
+    queries, the mean final best score; against random search's exact median on the task's table
+    (:func:`random_median_exact`), the ratio with a bootstrap 95% interval; and against the sampled
+    random runs (``runs["random"]``, if there, kept as a check): random's median at the same
+    budget, the ratio of medians and the Mann-Whitney p."""
     from scipy import stats
+
+    exact = random_median_exact(len(task.success), int(np.sum(task.success)))
 
     first = {m: np.array([queries_to_success(r, task.success, max(len(r) for r in rs)) for r in rs])
              for m, rs in runs.items()}  # censored at a method's own budget (GP BO may be capped)
@@ -52,6 +80,7 @@ def compare_runs(runs: dict[str, list[list[int]]], task: Any) -> list[dict[str, 
         p = float(stats.mannwhitneyu(f, q_random, alternative="less").pvalue) if q_random is not None and m != "random" \
             else float("nan")
         med = float(np.median(f))
+        lo, hi = bootstrap_ratio_ci(f, exact)
         out.append({
             "method": m, "seeds": len(rs), "queries": Q,
             "median_queries_to_threshold": med if med <= Q else f">{Q}",
@@ -59,6 +88,8 @@ def compare_runs(runs: dict[str, list[list[int]]], task: Any) -> list[dict[str, 
             "success_rate": float((f <= Q).mean()),
             "hits_per_100_first100": float(hits100), "hits_per_100_overall": float(hits_all),
             "final_best_mean": float(best.mean()),
+            "random_median_exact": exact, "ratio_to_exact_random": med / exact,
+            "ratio_ci95_low": lo, "ratio_ci95_high": hi,
             "random_median_same_budget": float(np.median(q_random)) if q_random is not None else float("nan"),
             "ratio_to_random_median": med / float(np.median(q_random)) if q_random is not None else float("nan"),
             "mannwhitney_p_less_than_random": p,

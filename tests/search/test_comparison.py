@@ -45,3 +45,27 @@ def test_the_predictor_baselines_query_distinct_rows(task):
         assert len(rows) == len(set(rows)) == 80
     with pytest.raises(ValueError, match="unknown predictor"):
         predictor_queries("mlp-2", task, latents, seed=0, budget=5)
+
+
+def test_random_median_exact_matches_the_issue_figures_and_a_simulation():
+    from qas.search.comparison import random_median_exact
+
+    # 4q state-prep (44 of 20,000), 8q state-prep (57 of 5,000), tfim-8 (13 of 5,000)
+    assert [random_median_exact(20000, 44), random_median_exact(5000, 57), random_median_exact(5000, 13)] == [313, 61, 260]
+    assert random_median_exact(10, 10) == 1 and random_median_exact(2, 1) == 1
+    rng = np.random.default_rng(0)
+    pool, hits = 400, 7
+    first = [int(np.flatnonzero(rng.permutation(pool) < hits)[0]) + 1 for _ in range(20000)]
+    t = random_median_exact(pool, hits)
+    assert np.mean(np.array(first) <= t) >= 0.5 > np.mean(np.array(first) <= t - 1)
+    with pytest.raises(ValueError):
+        random_median_exact(10, 0)
+
+
+def test_bootstrap_ratio_interval_brackets_the_ratio():
+    from qas.search.comparison import bootstrap_ratio_ci
+
+    first = np.array([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    lo, hi = bootstrap_ratio_ci(first, 100.0)
+    assert lo < 0.55 < hi and 0.2 < lo and hi < 0.9
+    assert bootstrap_ratio_ci(np.full(5, 30), 60.0) == (0.5, 0.5)
