@@ -30,10 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from experiments.common import write_rows
-from qas.backends.devices import DeviceNoise, device_space, get_device, pick_qubits
-from qas.backends.noise import NoiseSpec
-from qas.backends.simulators import NoisyQsimSimulator, QsimSimulator
-from qas.core.readout import Readout
+from qas import Readout
+from qas.backends import DeviceNoise, NoiseSpec, NoisyQsimSimulator, QsimSimulator, device_space, get_device, pick_qubits
 from search_spaces import AngleEncoding, SearchSpace, sample_circuit
 
 OUT = Path(__file__).parent / "results" / "devices_cost.csv"
