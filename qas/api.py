@@ -155,8 +155,10 @@ def export_run(run: str | Path, fmt: str) -> str:
     from qas.search.outputs import best_qasm
 
     dag, params = load_best(run)
-    if fmt == "cirq":
-        return cirq.to_json(to_cirq(dag, params))
+    if fmt == "cirq":  # for a --device run: native gates on its qubits, as best_cirq.json
+        from qas.search.outputs import best_circuit
+
+        return cirq.to_json(best_circuit(dag, params, _device_of(run, dag.num_qubits)))
     if fmt == "qasm":
         return best_qasm(dag, params)
     if fmt == "qasm3":
@@ -166,6 +168,16 @@ def export_run(run: str | Path, fmt: str) -> str:
     if fmt == "json":
         return _best_file(run).read_text()
     raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm, qasm3 or json")
+
+
+def _device_of(run: str | Path, num_qubits: int) -> Any:
+    """A run's device setting (``None`` unless it searched with ``--device``)."""
+    from qas.search.config import read_run_config
+    from qas.search.device_target import device_setting
+
+    path = Path(run) / "config.toml"
+    cfg = read_run_config(path) if path.exists() else None
+    return device_setting(cfg, num_qubits) if cfg is not None and cfg.device else None
 
 
 def show_run(run: str | Path, console: Console) -> None:

@@ -201,6 +201,10 @@ def search_cmd(
     study: Optional[str] = typer.Option(None, "--study", help="Optuna study name (to share one across workers)."),
     final: Optional[bool] = typer.Option(None, "--final/--no-final", help="Retrain the winner and baselines at the end."),
     noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01."),
+    device: Optional[str] = typer.Option(None, "--device", help="Search for a Google processor (willow-pink, weber, "
+                                         "rainbow): its native gates and couplers, scored under its calibrated noise."),
+    qubits: Optional[str] = typer.Option(None, "--qubits", help="The device qubits, ROW_COL,... (e.g. 4_5,4_6,5_5,5_6), "
+                                         "or AUTO (default): the connected patch with the best calibrated errors."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask worker "
                                           "processes (default: one per core; 1: in this process)."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
@@ -234,7 +238,7 @@ def search_cmd(
     cfg = base.with_overrides(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
-        final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler,
+        final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler, device=device, qubits=qubits,
     )
     if cfg.workers is None and cfg.dask_scheduler is None:
         from qas.search.executors import default_workers
@@ -249,6 +253,10 @@ def search_cmd(
     TASKS.canonical(cfg.task)  # fail early on unknown names
     if cfg.agent is not None:
         AGENTS.canonical(cfg.agent)
+    if cfg.device is not None:
+        from qas.backends.devices import DEVICES
+
+        DEVICES.canonical(cfg.device)
     if out is None:
         opts = cfg.task_options
         label = (Path(str(opts["data"])).stem if "data" in opts else Path(str(opts["hamiltonian"])).stem

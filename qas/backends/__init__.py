@@ -9,7 +9,8 @@
 - qsim: :mod:`~qas.backends.qsim_fast` runs ``QsimBatchExpectation``;
   :mod:`~qas.backends.qsim_plan` plans a circuit once (over :mod:`~qas.backends.qsim_matrices`)
   and :mod:`~qas.backends.qsim_observables` evaluates the observables;
-- :mod:`~qas.backends.noise`: noise models for noisy scoring.
+- :mod:`~qas.backends.noise`: noise models for noisy scoring;
+- :mod:`~qas.backends.devices`: Google processors (cirq-google): qubits, native gates, calibrated noise.
 
 The names below import lazily, so ``import qas.backends`` imports neither torch nor qsim.
 """
@@ -23,6 +24,16 @@ _EXPORTS = {
     "get_simulator": "qas.backends.simulators",
     "readout_of_states": "qas.backends.simulators",
     "NoiseSpec": "qas.backends.noise",
+    "NoisyQsimSimulator": "qas.backends.simulators",
+    "QsimSimulator": "qas.backends.simulators",
+    "DEVICES": "qas.backends.devices",
+    "Device": "qas.backends.devices",
+    "DeviceNoise": "qas.backends.devices",
+    "get_device": "qas.backends.devices",
+    "pick_qubits": "qas.backends.devices",
+    "patch_score": "qas.backends.devices",
+    "device_space": "qas.backends.devices",
+    "device_circuit": "qas.backends.devices",
     "TorchCircuit": "qas.backends.torch_sv",
     "readout": "qas.backends.torch_sv",
     "torch_readout": "qas.backends.torch_sv",

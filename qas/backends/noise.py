@@ -63,3 +63,17 @@ class NoiseSpec:
         import cirq
 
         return cirq.ConstantQubitNoiseModel(CHANNELS.get(self.channel)[1](self.strength))
+
+    def qubits(self, n: int) -> list[Any]:
+        """The Cirq qubits a circuit runs on under this noise: ``LineQubit(0..n-1)``."""
+        import cirq
+
+        return cirq.LineQubit.range(n)
+
+    def circuit(self, dag: Any, params: Any) -> Any:
+        """The circuit the noise acts on: :func:`~qas.core.cirq_io.to_cirq`, symbolic (the
+        simulator binds parameters and features per input). A device's noise
+        (:class:`~qas.backends.devices.DeviceNoise`) writes native gates on its qubits instead."""
+        from qas.core.cirq_io import to_cirq
+
+        return to_cirq(dag)

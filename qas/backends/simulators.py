@@ -46,10 +46,11 @@ def pauli_sum(hamiltonian: tuple[tuple[float, str], ...], qubits: list[Any]) -> 
     return cirq.PauliSum.from_pauli_strings(terms)
 
 
-def observables(spec: Readout, num_qubits: int) -> list[Any]:
+def observables(spec: Readout, num_qubits: int, qubits: list[Any] | None = None) -> list[Any]:
+    """The readout's observables on ``qubits`` (default ``LineQubit(0..n-1)``)."""
     import cirq
 
-    qubits = cirq.LineQubit.range(num_qubits)
+    qubits = cirq.LineQubit.range(num_qubits) if qubits is None else qubits
     if spec.kind == "z":
         return [cirq.PauliString({q: cirq.Z}) for q in qubits]
     if spec.kind == "energy":
@@ -149,6 +150,9 @@ def get_simulator(name: str, **options: Any) -> Simulator:
 class NoisyQsimSimulator:
     """qsim with a noise model: expectation values averaged over quantum trajectories.
 
+    ``noise`` is a :class:`~qas.backends.noise.NoiseSpec` or a device's
+    :class:`~qas.backends.devices.DeviceNoise`: it gives the model, the qubits and the circuit.
+
     Trajectories need the public ``qsimcirq`` path (one resolved circuit per input), so this
     is slower than noiseless scoring; ``max_inputs`` caps the inputs scored per split.
     """
@@ -162,7 +166,7 @@ class NoisyQsimSimulator:
         import cirq
         import qsimcirq
 
-        from qas.core.cirq_io import resolver, to_cirq
+        from qas.core.cirq_io import resolver
         from qas.core.errors import QasError
 
         dag, params, features = lower_inputs(dag, params, features)
@@ -173,9 +177,9 @@ class NoisyQsimSimulator:
         sim = qsimcirq.QSimSimulator(qsim_options=options, noise=self.noise.model(), seed=self.seed)
         rows = [None] if features is None else list(features)
         resolvers = [resolver(dag, params, None if f is None else f[: dag.num_features]) for f in rows]
-        obs = observables(spec, dag.num_qubits)
-        circuit = to_cirq(dag)
-        qubits = cirq.LineQubit.range(dag.num_qubits)
+        qubits = self.noise.qubits(dag.num_qubits)
+        obs = observables(spec, dag.num_qubits, qubits)
+        circuit = self.noise.circuit(dag, params)
         circuit = circuit + cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
         values = sim.simulate_expectation_values_sweep(circuit, obs, resolvers)
         out = np.real(np.asarray(values, dtype=np.complex128))

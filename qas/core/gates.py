@@ -293,6 +293,10 @@ _define_with("CZ", 2, 0, _fixed("CZ"), m.const([[1, 0, 0, 0], [0, 1, 0, 0], [0, 
              symmetric=True)
 _define_with("SWAP", 2, 0, _fixed("SWAP"), m.const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]), qasm="swap",
              symmetric=True)
+# Google's native entangler on Rainbow and Weber (cirq.SQRT_ISWAP = ISWAP**0.5): |01>, |10> mix by
+# pi/4 with phase i; symmetric. Cirq decomposes it for QASM (no QASM spelling)
+_define_with("SQRT_ISWAP", 2, 0, _fixed("SQRT_ISWAP"),
+             m.const([[1, 0, 0, 0], [0, _S2, 1j * _S2, 0], [0, 1j * _S2, _S2, 0], [0, 0, 0, 1]]), symmetric=True)
 _define_with("RZZ", 2, 1, (_rzz, _match_rzz), m.rzz, symmetric=True, qasm="qas_rzz({0})",
              qasm_definition="gate qas_rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }")
 _define_with("CRX", 2, 1, _controlled(*_RX), m.controlled(m.rx), controlled=True, qasm="crx({0})")

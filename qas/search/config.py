@@ -43,6 +43,8 @@ class SearchConfig:
     noise: str | None = None          # e.g. "depolarizing:p=0.01": score on qsim trajectories
     noise_repetitions: int = 100      # trajectories per input
     noise_inputs: int = 200           # inputs per split scored with noise
+    device: str | None = None         # a Google processor (willow-pink, weber, rainbow): its space, qubits and noise
+    qubits: str | None = None         # its qubits, "4_5,4_6,..." or AUTO (default): the best connected patch
     workers: int | None = None        # evaluate on N > 1 local Dask worker processes (1 or None: in this process)
     dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
@@ -125,7 +127,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
              "study": str, "data_dir": str, "final": bool, "final_candidates": int,
              "final_includes_baselines": bool, "noise": str, "noise_repetitions": int,
-             "noise_inputs": int, "workers": int, "dask_scheduler": str}
+             "noise_inputs": int, "workers": int, "dask_scheduler": str, "device": str, "qubits": str}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
             raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")

@@ -25,7 +25,10 @@ from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 
 
-def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
+def write_best(run_dir: Path, record: EvaluationRecord, task: Any, device: Any = None) -> None:
+    """``device`` (a :class:`~qas.search.device_target.DeviceSetting`): ``best_cirq.json`` is the
+    circuit in the device's native gates on its chosen qubits, checked by the device's own
+    ``validate_circuit``, and ``best.json`` records the qubit mapping."""
     import cirq
 
     from qas.core.cirq_io import to_cirq
@@ -42,10 +45,25 @@ def write_best(run_dir: Path, record: EvaluationRecord, task: Any) -> None:
         "metrics": record.metrics,
         "symbols": {"trainable": "theta_<k>", "features": "x_<i>"},
         **({"io": task.io()} if task is not None and task.io() else {}),
+        **({"device": {"name": device.device.name, "qubits": device.qubit_names.split(",")}} if device is not None else {}),
     }
     _atomic_write(run_dir / "best.json", json.dumps(best, indent=2))
-    _atomic_write(run_dir / "best_cirq.json", cirq.to_json(to_cirq(dag, record.param_array)))
+    _atomic_write(run_dir / "best_cirq.json", cirq.to_json(best_circuit(dag, record.param_array, device)))
     _atomic_write(run_dir / "best.qasm", best_qasm(dag, record.param_array))
+
+
+def best_circuit(dag: CircuitDAG, params: np.ndarray, device: Any = None) -> Any:
+    """The ``cirq.Circuit`` of ``best_cirq.json``: trained angles bound, features as symbols ``x_i``;
+    with a ``device`` setting, in its native gates on its qubits, validated by the device."""
+    from qas.core.cirq_io import to_cirq
+
+    if device is None:
+        return to_cirq(dag, params)
+    from qas.backends.devices import device_circuit, validate
+
+    circuit = device_circuit(dag, params, device.device, device.qubits)
+    validate(device.device, circuit)
+    return circuit
 
 
 def write_finalists(run_dir: Path, finalists: Sequence[dict[str, Any]], train_config: dict[str, Any],
@@ -195,7 +213,8 @@ def fmt(value: float, name: str = "") -> str:
 def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, best_trial: Any,
                  ranked: Sequence[Any], baselines: dict[str, dict[str, float]], stats: dict[str, Any],
                  score_name: str, finalists: Sequence[dict[str, Any]] = (), chosen: str | None = None,
-                 chosen_dag: CircuitDAG | None = None, space: Any = None, task: Any = None) -> str:
+                 chosen_dag: CircuitDAG | None = None, space: Any = None, task: Any = None,
+                 device: Any = None) -> str:
     """``chosen`` names a hand-designed winner of the final selection (``None``: a searched one)."""
     from qas.core.cost import circuit_cost
     from qas.search.drawing import cell_of, cell_text, draw_circuit
@@ -220,6 +239,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         "- every number below is computed on qsim (`qsimcirq`)",
         "",
     ]
+    if device is not None:
+        lines += device.report_lines()
     if task is not None and task.describe():
         lines += ["## The task, and the choices made from it (all in `config.toml`, all overridable)", ""]
         lines += [f"- {line}" for line in task.describe()] + [""]
@@ -248,7 +269,8 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
     if final is not None:
         lines += ["## Final metrics (winner retrained with the full training budget, scored on qsim)", "",
                   "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {fmt(v, k)} |" for k, v in sorted(final.metrics.items()) if k.startswith(("val_", "test_"))]
+        lines += [f"| {k} | {fmt(v, k)} |" for k, v in sorted(final.metrics.items())
+                  if k.startswith(("val_", "test_", "noisy_val_", "noisy_test_"))]
         lines += [f"| training | {json.dumps(final.train_config)} |", ""]
     if len(finalists) > 1:
         lines += ["## Finalists (the top circuits by search score and the hand-designed ansätze of the space, "

@@ -83,7 +83,8 @@ SearchSummary = SearchResult
 
 def default_run_dir(config: SearchConfig) -> Path:
     """``runs/<variant or task>-<agent>-seed<seed>``: where a run goes when no folder is named."""
-    return Path("runs") / f"{config.variant or config.task}-{config.agent or 'auto'}-seed{config.seed}"
+    device = f"-{config.device}" if config.device else ""
+    return Path("runs") / f"{config.variant or config.task}{device}-{config.agent or 'auto'}-seed{config.seed}"
 
 
 def search(config: SearchConfig | None = None, run_dir: str | Path | None = None, *, task: Any = None,
@@ -126,6 +127,10 @@ def _loop(state: SearchState, executor: Any, console: Console | None, progress: 
     from qas.core.console import progress_bar
 
     done_before = len(state.visited)
+    if console is not None and state.device is not None:
+        d = state.device
+        console.print(f"device {d.device.name}: qubits {d.qubit_names} ({'picked by calibrated errors' if d.picked else 'given'}; "
+                      f"score {d.patch.score:.4f}), native gates {', '.join(d.device.gates)}; scoring under its noise model")
     if console is not None and done_before:
         console.print(f"resuming {state.run_dir}: {done_before} circuits already evaluated")
     best = [max(state.visited.scores.values(), default=float("nan"))]
@@ -188,7 +193,11 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
                 "circuit": rec.dag.to_dict()}
 
     top = found_trials(ranked_trials)[: config.final_candidates]
-    bases = [build_ansatz(spec, space) for spec in BASELINE_ANSATZE]
+    # a hand-designed ansatz whose two-qubit gates leave the space's coupling map (a device's couplers)
+    # cannot run there: it is left out
+    built = [(spec, build_ansatz(spec, space)) for spec in BASELINE_ANSATZE]
+    specs = [spec for spec, b in built if _fits_coupling(b, space)]
+    bases = [b for _, b in built if _fits_coupling(b, space)]
     competing = {b.key for b in bases if config.final_includes_baselines and space.contains(b)}
     # the agent's seeds (known designs it started from) compete under their own name, once
     seeds = [t for t in ranked_trials if seed_spec(t) is not None and t.user_attrs["key"] not in competing]
@@ -203,7 +212,7 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
         contenders.append((None, rec))
         finalists.append(row(f"seed {seed_spec(t)}", "seeded", float(t.value), rec))
     baselines: dict[str, dict[str, float]] = {}
-    for spec, base, rec in zip(BASELINE_ANSATZE, bases, records[len(top) + len(seeds):]):
+    for spec, base, rec in zip(specs, bases, records[len(top) + len(seeds):]):
         baselines[f"hand-designed {spec}"] = {k: v for k, v in rec.metrics.items() if k.endswith("score") and "torch" not in k}
         if base.key in competing:
             contenders.append((None, rec))
@@ -215,6 +224,11 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
     baselines.update(objective.stage.task.classical_baselines())
     cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
     return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu, len(records))
+
+
+def _fits_coupling(dag: Any, space: Any) -> bool:
+    allowed = set(space.pairs)
+    return all(len(g.qubits) < 2 or g.qubits in allowed for g in dag.gates)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
@@ -244,20 +258,20 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         fr = final_round(objective, cfg, state.space, ranked_trials, console)
         final_record, finalists, chosen_label, baselines, final_task = fr.record, fr.finalists, fr.label, fr.baselines, fr.task
         best_trial = fr.trial if fr.trial is not None else best_trial
-        write_best(state.run_dir, final_record, fr.task)
+        write_best(state.run_dir, final_record, fr.task, state.device)
         search_cpu = stats["train_seconds"] + stats["score_seconds"]
         cost = {"evaluations": len(trials), "search_cpu_hours": round(search_cpu / 3600, 4),
                 "final_round_cpu_hours": round(fr.cpu_seconds / 3600, 4)}
         write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name, cost)
     chosen = final_record if final_record is not None else _record_from_trial(winner, state)
     if final_record is None:
-        write_best(state.run_dir, chosen, state.task)
+        write_best(state.run_dir, chosen, state.task, state.device)
     dag = chosen.dag
     ranked = write_leaderboard(state.run_dir, trials, cfg.top_k)
     plot_curve(state.run_dir, trials, title=f"{cfg.agent} on {cfg.task} ({cfg.space})", score_name=state.task.score_name)
     write_report(state.run_dir, config=cfg, final=final_record, best_trial=best_trial, ranked=ranked,
                  baselines=baselines, stats=stats, score_name=state.task.score_name, finalists=finalists,
-                 chosen=chosen_label, chosen_dag=dag, space=state.space, task=final_task)
+                 chosen=chosen_label, chosen_dag=dag, space=state.space, task=final_task, device=state.device)
     summary = SearchResult(state.run_dir, dag.key, float(best_trial.value), final_record, baselines,
                            len(trials), state.cache_hits, chosen_label or f"trial {best_trial.number}", chosen, final_task)
     if console is not None:

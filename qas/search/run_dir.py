@@ -43,7 +43,16 @@ class RunDir:
     def space(self) -> Any:
         from search_spaces import load_space
 
-        return load_space(self.config.space)
+        base = load_space(self.config.space)
+        return self.device.space(base) if self.device is not None else base
+
+    @cached_property
+    def device(self) -> Any:
+        """The run's :class:`~qas.search.device_target.DeviceSetting` (``None`` without ``--device``)."""
+        from qas.search.device_target import device_setting
+        from search_spaces import load_space
+
+        return device_setting(self.config, load_space(self.config.space).num_qubits) if self.config.device else None
 
     @cached_property
     def cache(self) -> Any:
@@ -54,9 +63,9 @@ class RunDir:
 
     @cached_property
     def noise(self) -> Any:
-        from qas.backends.noise import NoiseSpec
+        from qas.search.device_target import noise_of
 
-        return NoiseSpec.parse(self.config.noise, self.config.noise_repetitions) if self.config.noise else None
+        return noise_of(self.config, self.device)
 
     def trials(self) -> list[Any]:
         """The study's completed trials, by number."""

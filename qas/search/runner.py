@@ -43,6 +43,7 @@ class SearchState:
     coordinator: Any = None  # a RunCoordinator
     noise: Any = None
     cache_hits: int = 0
+    device: Any = None     # a DeviceSetting (qas.search.device_target) with --device
     agent_note: str = ""  # why the default agent was chosen (the report says it)
 
 
@@ -55,23 +56,26 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.search.executors import make_task, task_args
     from qas.search.storage import default_storage_url, get_storage, retry_on_race
 
-    from qas.backends.noise import NoiseSpec
+    from qas.search.device_target import device_setting, noise_of
 
     # everything that can fail on the user's input fails before the run directory is touched
     run_dir = Path(run_dir)
     task = make_task(task_args(config))
-    space = space_of(config, task)
+    base = space_of(config, task)
+    setting = device_setting(config, base.num_qubits)
+    space = setting.space(base) if setting is not None else base
     from qas.search.embeddings import plan
 
     default_agent, why = plan(space, config.budget, config.embeddings)
-    config = config.with_overrides(space=config.space or space.name, agent=config.agent or default_agent,
-                                   train=config.resolved_train(task), final_train=config.resolved_final_train(task))
+    config = config.with_overrides(space=config.space or base.name, agent=config.agent or default_agent,
+                                   train=config.resolved_train(task), final_train=config.resolved_final_train(task),
+                                   qubits=setting.qubit_names if setting is not None else None)
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
     index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed, budget=config.budget)
     context = SearchContext(space=space, seed=config.seed, index=index)
     agent = agent_cls(context, **config.agent_options)
-    noise = NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
+    noise = noise_of(config, setting)
     cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)
@@ -105,7 +109,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
                         ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise,
-                        agent_note=why if config.agent == default_agent else "")
+                        agent_note=why if config.agent == default_agent else "", device=setting)
     _fail_stale_trials(state)
     _restore(state)
     return state
