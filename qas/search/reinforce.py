@@ -11,7 +11,10 @@ whose latents resemble those that paid, everywhere in the pool at once, instead 
 one walker.
 
 Both take one policy-gradient step every ``batch_size`` proposals with a moving-average
-baseline. Each proposal records what the update needs, so ``restore`` replays the same
+baseline. ``normalize = true`` divides the advantages by the spread of every reward so far, so
+one learning rate means the same on every task; ``quantile = q`` makes the step risk-seeking
+(Petersen et al. 2021): the baseline is the q-quantile of every reward so far and only rewards
+above it push, since a search wants the best circuit, not a better average one. Each proposal records what the update needs, so ``restore`` replays the same
 updates and an interrupted run continues with the same policy.
 """
 
@@ -39,12 +42,19 @@ class Reinforce(Agent):
         sigma: float = 0.5,
         hidden: int = 64,
         policy: str = "walk",
+        normalize: bool = False,
+        quantile: float | None = None,
         **options: Any,
     ) -> None:
         super().__init__(context, **options)
         if policy not in ("walk", "pool"):
             raise QasError(f"unknown reinforce policy {policy!r}; choose walk or pool")
         self.kind = policy
+        self.normalize = bool(normalize)
+        if quantile is not None and not 0 < quantile < 1:
+            raise QasError(f"reinforce quantile must be between 0 and 1, got {quantile}")
+        self.quantile = quantile
+        self._rewards: list[float] = []  # every reward so far: their spread scales the advantages
         if context.index is None:
             raise QasError("the reinforce agent searches a latent space: it needs embeddings (--embeddings)")
         import torch
@@ -92,8 +102,9 @@ class Reinforce(Agent):
         """Every pool circuit's score (torch, differentiable): the policy's logits."""
         import torch
 
-        if not hasattr(self, "_pool"):
-            self._pool = torch.as_tensor(self.index.latents)
+        if not hasattr(self, "_pool"):  # standardised latents: the policy's inputs on one scale
+            z = self.index.latents
+            self._pool = torch.as_tensor((z - z.mean(0)) / (z.std(0) + 1e-8), dtype=torch.float32)
         return self.policy(self._pool).squeeze(1)
 
     def tell(self, observation: Observation) -> None:
@@ -118,9 +129,15 @@ class Reinforce(Agent):
         import torch
 
         rewards = np.array([r for _, _, r in self._batch], dtype=np.float64)
+        self._rewards.extend(rewards.tolist())
         if self.baseline is None:
             self.baseline = float(rewards.mean())
-        adv = torch.as_tensor(rewards - self.baseline, dtype=torch.float32)
+        adv = rewards - self.baseline
+        if self.quantile is not None:  # risk-seeking: only rewards above that quantile of all so far push
+            adv = np.maximum(rewards - float(np.quantile(self._rewards, self.quantile)), 0.0)
+        if self.normalize:  # in units of the rewards' spread, so lr means the same on every task
+            adv = adv / (float(np.std(self._rewards)) + 1e-8)
+        adv = torch.as_tensor(adv, dtype=torch.float32)
         if self.kind == "pool":  # log-softmax over the whole pool (the same whatever was visited)
             picked = torch.as_tensor([int(z[0]) for _, z, _ in self._batch])
             logp = torch.log_softmax(self._scores(), 0)[picked]

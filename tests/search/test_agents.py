@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qas.core.circuit import CircuitDAG
-from qas.search import AGENTS, SearchConfig, search
+from qas.search import AGENTS, SearchConfig, SearchContext, search
 from qas.search.runner import completed_trials, prepare
 from search_spaces import load_space
 
@@ -192,3 +192,42 @@ def test_a_run_without_a_final_round_has_no_finalists_file(tmp_path):
     (tmp_path / "run" / "finalists.json").write_text('{"schema": "qas.best"}')
     with pytest.raises(QasError, match="not a qas finalists file: schema 'qas.best'"):
         read_finalists(tmp_path / "run")
+
+
+@pytest.mark.parametrize("options", [{"lr": 0.03, "normalize": True}, {"lr": 0.1, "quantile": 0.8, "normalize": True}])
+def test_reinforce_pool_policy_learns_where_the_reward_is(options):
+    """On a pool whose reward is a linear function of the latents (std 1.1, mean 0 for a random
+    pick), the pool policy's picks 100-200 average above 1.2 on every seed: it has learned the
+    direction, not just drawn well."""
+    from encoders import PoolIndex
+    from qas.search.base import Observation
+    from search_spaces import sample_pool
+
+    space = load_space("paper-4q")
+    pool = list(sample_pool(space, 2000, seed=1))
+    lat = np.random.default_rng(0).standard_normal((2000, 8)).astype(np.float32)
+    reward = lat[:, 0] + 0.5 * lat[:, 1]
+    for seed in range(3):
+        index = PoolIndex(pool, lat)
+        agent = AGENTS.get("reinforce")(SearchContext(space=space, seed=seed, index=index), policy="pool", **options)
+        got = []
+        for _ in range(200):
+            p = agent.propose(None, None)
+            i = index.position(p.dag)
+            index.mark(p.dag)
+            got.append(reward[i])
+            agent.tell(Observation(p.dag, float(reward[i]), p.info))
+        assert len(set(got)) == 200 and np.mean(got[100:]) > 1.2, (seed, np.mean(got[100:]))
+
+
+def test_reinforce_refuses_bad_options():
+    from encoders import PoolIndex
+    from qas.core.errors import QasError
+    from search_spaces import sample_pool
+
+    space = load_space("paper-4q")
+    index = PoolIndex(list(sample_pool(space, 50, seed=1)), np.zeros((50, 4), np.float32))
+    with pytest.raises(QasError, match="policy 'grid'"):
+        AGENTS.get("reinforce")(SearchContext(space=space, index=index), policy="grid")
+    with pytest.raises(QasError, match="quantile"):
+        AGENTS.get("reinforce")(SearchContext(space=space, index=index), quantile=1.5)
