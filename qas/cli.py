@@ -223,6 +223,9 @@ def search_cmd(
     charge: Optional[int] = typer.Option(None, "--charge"),
     multiplicity: Optional[int] = typer.Option(None, "--multiplicity"),
     hf: bool = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state."),
+    seed_circuits: Optional[str] = typer.Option(
+        None, "--seed-circuits", help="Warm start from your circuits, comma-separated: OpenQASM 2/3 files, circuit or "
+        "Cirq JSON, run dirs, or ansatz specs (u3cu3:2). Evolution starts from them (the default agent then)."),
 ) -> None:
     """Search for the best circuit for a task and write a report."""
     from qas.search import SearchConfig, default_run_dir, load_config, search
@@ -240,6 +243,8 @@ def search_cmd(
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler, device=device, qubits=qubits,
     )
+    if seed_circuits:
+        cfg = _with_seed_circuits(cfg, seed_circuits)
     if cfg.workers is None and cfg.dask_scheduler is None:
         from qas.search.executors import default_workers
 
@@ -263,6 +268,29 @@ def search_cmd(
                  if "hamiltonian" in opts else str(opts["molecule"]).split()[0] if "molecule" in opts else None)
         out = default_run_dir(cfg) if label is None else Path("runs") / f"{label}-{cfg.agent or 'auto'}-seed{cfg.seed}"
     search(cfg, out, resume=resume, console=out_console)
+
+
+def _with_seed_circuits(cfg: "SearchConfig", text: str) -> "SearchConfig":
+    """``--seed-circuits a.qasm,u3cu3:2`` as evolution's ``seed_circuits`` (files made absolute
+    and read now, so a bad one stops the run before anything is written)."""
+    from search_spaces.circuit_files import read_circuit
+
+    from qas.search.base import AGENTS
+
+    agent = cfg.agent or "evolution"
+    if AGENTS.canonical(agent) != "evolution":
+        raise QasError(f"--seed-circuits warm-starts evolution, not {agent}: use --agent evolution or leave --agent out")
+    specs = []
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        path = Path(item)
+        if path.exists():
+            item = str(path.resolve())
+            read_circuit(item)
+        elif ":" not in item and path.suffix:
+            raise QasError(f"--seed-circuits: no file {item}")
+        specs.append(item)
+    options = {**cfg.agent_options, "seed_circuits": [*cfg.agent_options.get("seed_circuits", []), *specs]}
+    return cfg.with_overrides(agent=agent, agent_options=options)
 
 
 @app.command("export")
