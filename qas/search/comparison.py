@@ -65,7 +65,8 @@ def compare_runs(runs: dict[str, list[list[int]]], task: Any) -> list[dict[str, 
     budget, the ratio of medians and the Mann-Whitney p."""
     from scipy import stats
 
-    exact = random_median_exact(len(task.success), int(np.sum(task.success)))
+    hits = int(np.sum(task.success))  # no success in the table: random search never finds one either
+    exact = random_median_exact(len(task.success), hits) if hits else float("nan")
 
     first = {m: np.array([queries_to_success(r, task.success, max(len(r) for r in rs)) for r in rs])
              for m, rs in runs.items()}  # censored at a method's own budget (GP BO may be capped)
@@ -80,7 +81,7 @@ def compare_runs(runs: dict[str, list[list[int]]], task: Any) -> list[dict[str, 
         p = float(stats.mannwhitneyu(f, q_random, alternative="less").pvalue) if q_random is not None and m != "random" \
             else float("nan")
         med = float(np.median(f))
-        lo, hi = bootstrap_ratio_ci(f, exact)
+        lo, hi = bootstrap_ratio_ci(f, exact) if hits else (float("nan"), float("nan"))
         out.append({
             "method": m, "seeds": len(rs), "queries": Q,
             "median_queries_to_threshold": med if med <= Q else f">{Q}",
