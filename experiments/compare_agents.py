@@ -183,7 +183,7 @@ def markdown(path: str) -> None:
     for r in read_rows(path):
         p = r["mannwhitney_p_less_than_random"]
         exact = (f"{float(r['ratio_to_exact_random']):.2f} of {r['random_median_exact']} "
-                 f"({float(r['ratio_ci95_low']):.2f}-{float(r['ratio_ci95_high']):.2f})") if r.get("random_median_exact") else ""
+                 f"({float(r['ratio_ci95_low']):.2f}-{float(r['ratio_ci95_high']):.2f})") if r.get("random_median_exact", "nan") != "nan" else ""
         print(f"| {r['task']} ({r['pool']}, {float(r['pool_success_rate']):.2%}) | {r['method']} | {r['seeds']} | {r['queries']} "
               f"| {r['median_queries_to_threshold']} | {exact} | {float(r['random_median_same_budget']):g} "
               f"| {float(r['ratio_to_random_median']):.2f} | {p if p != 'nan' else ''} "
