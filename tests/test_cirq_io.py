@@ -58,9 +58,12 @@ def test_qasm_needs_numbers_and_parses_back():
 
 
 def test_unknown_cirq_gate_is_named():
+    """A parameterised gate that Cirq cannot decompose into the alphabet (a fixed one is compiled)."""
+    import sympy
+
     q = cirq.LineQubit.range(2)
-    with pytest.raises(CircuitError, match="not in the qas gate alphabet"):
-        from_cirq(cirq.Circuit(cirq.ISWAP(*q)))
+    with pytest.raises(CircuitError, match=r"ISWAP\*\*.*not in the qas gate alphabet"):
+        from_cirq(cirq.Circuit(cirq.ISWAP(*q) ** sympy.Symbol("t")))
 
 
 @pytest.mark.parametrize("space", SPACES.names())
@@ -106,3 +109,23 @@ def test_best_qasm_keeps_re_uploaded_encodings_in_place():
 def test_qasm_keeps_qubit_numbers_of_idle_wires():
     text = to_qasm(CircuitDAG(3, [Gate("X", (2,))]))
     assert "qreg q[3];" in text and "x q[2];" in text
+
+
+def test_a_circuit_made_elsewhere_maps_onto_the_alphabet():
+    """GridQubits and gates outside the alphabet (Toffoli, iSWAP, FSim, sqrt-SWAP): decomposed or
+    compiled by Cirq; the state is the same up to a global phase."""
+    import numpy as np
+    import sympy
+
+    from qas.core.errors import CircuitError
+
+    q = cirq.GridQubit.rect(2, 2, 3, 4)
+    c = cirq.Circuit([cirq.H(q[0]), cirq.CCX(q[0], q[1], q[2]), cirq.ISWAP(q[2], q[3]),
+                      cirq.FSimGate(0.3, 0.2)(q[0], q[3]), cirq.rx(0.4)(q[1]), cirq.SWAP(q[1], q[3]) ** 0.5])
+    dag = from_cirq(c)
+    assert dag.num_qubits == 4
+    a = cirq.final_state_vector(c, qubit_order=sorted(c.all_qubits()))
+    b = cirq.final_state_vector(to_cirq(dag), qubit_order=cirq.LineQubit.range(4))
+    assert abs(np.vdot(a, b)) == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(CircuitError, match="FSimGate.*not in the qas gate alphabet"):
+        from_cirq(cirq.Circuit(cirq.FSimGate(sympy.Symbol("a"), 0.1)(q[0], q[1])))

@@ -114,13 +114,36 @@ def from_cirq(circuit: Any, num_qubits: int | None = None) -> CircuitDAG:
     inferred = max(index.values(), default=-1) + 1
     gates = []
     for op in circuit.all_operations():
-        kind, angles = _identify(op.gate)
-        gates.append(_make_gate(kind, tuple(index[q] for q in op.qubits), angles))
+        for sub in _in_alphabet(op):
+            kind, angles = _identify(sub.gate)
+            gates.append(_make_gate(kind, tuple(index[q] for q in sub.qubits), angles))
     if num_qubits is not None:
         if num_qubits < inferred:
             raise CircuitError(f"the circuit uses {inferred} qubits, more than num_qubits={num_qubits}")
         inferred = num_qubits
     return CircuitDAG(max(inferred, 1), gates)
+
+
+def _known(gate: Any) -> bool:
+    return gate is not None and any(GATES.get(name).match(gate) is not None for name in GATES)
+
+
+def _in_alphabet(op: Any) -> list[Any]:
+    """``op`` as operations of the alphabet (global phases dropped: no state changes by them)."""
+    import cirq
+
+    if _known(op.gate):
+        return [op]
+    keep = lambda o: _known(o.gate) or isinstance(o.gate, cirq.GlobalPhaseGate)  # noqa: E731
+    ops = cirq.decompose(op, keep=keep, on_stuck_raise=None)
+    if not all(keep(o) for o in ops) and not cirq.is_parameterized(op) and cirq.has_unitary(op):
+        compiled = cirq.optimize_for_target_gateset(cirq.Circuit(op), gateset=cirq.CZTargetGateset())
+        ops = list(compiled.all_operations())
+    bad = next((o for o in ops if not keep(o)), None)
+    if bad is not None:
+        raise CircuitError(f"gate {op.gate!r} is not in the qas gate alphabet and Cirq does not decompose it into it "
+                           f"({bad.gate!r} remains)")
+    return [o for o in ops if not isinstance(o.gate, cirq.GlobalPhaseGate)]
 
 
 def _identify(gate: Any) -> tuple[str, tuple[Any, ...]]:
