@@ -279,6 +279,13 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         lines += [f"| {f['trial']} | {fmt(f['search_score'], score_name)} | {fmt(f.get('val_score'), score_name)} | "
                   f"{fmt(f.get('test_score'), score_name)} | {'yes' if f['chosen'] else ''} |" for f in finalists]
         lines.append("")
+        lower = [f for f in finalists if f.get("val_score") is not None and f["search_score"] == f["search_score"]
+                 and f["val_score"] < f["search_score"] - 1e-9]
+        if lower:
+            lines += [f"Retrained below their search score: {', '.join(str(f['trial']) for f in lower)}. The two "
+                      "scores come from different trainings (the search's short one and the final round's, above) and, "
+                      "for data tasks, different validation subsets; a lower retrained score means the final "
+                      "training did not reach what the short one found for that circuit.", ""]
     if baselines:
         keys = sorted({k for b in baselines.values() for k in b})
         lines += ["## Baselines (same features and splits; hand-designed ansätze with the same final training)", "",
