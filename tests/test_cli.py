@@ -98,7 +98,7 @@ def test_search_export_show_verify_end_to_end(tmp_path):
     """A tiny real fashion-2 search, then every command that reads its run directory."""
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(
-        '[search]\ntask = "fashionmnist"\nagent = "evolution"\nbudget = 3\ntrain_limit = 200\n'
+        '[search]\ntask = "fashionmnist"\nagent = "evolution"\nbudget = 3\ntrain_limit = 200\nworkers = 1\n'
         "[search.task_options]\nval_limit = 100\ntest_limit = 150\n"
         "[search.train]\nepochs = 1\n[search.final_train]\nepochs = 1\n"
     )
