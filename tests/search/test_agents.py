@@ -58,11 +58,13 @@ def test_same_seed_same_search(agent, tmp_path):
     assert keys(tmp_path / "a") == keys(tmp_path / "b")
 
 
-@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce", "reinforce-pool", "bo-pool"])
+@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce", "reinforce-walk", "bo-pool"])
 def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch):
     kw = {"agent_options": {"n_startup": 2}} if agent == "bo-pool" else {}  # resume inside the GP phase
-    if agent == "reinforce-pool":  # two policy updates before the split: restore must replay them
-        agent, kw = "reinforce", {"agent_options": {"policy": "pool", "batch_size": 2}}
+    if agent == "reinforce":  # two policy updates before the split: restore must replay them
+        kw = {"agent_options": {"batch_size": 2}}
+    if agent == "reinforce-walk":  # the paper's policy
+        agent, kw = "reinforce", {"agent_options": {"policy": "walk", "batch_size": 2}}
     search(config(agent, budget=8, **kw), tmp_path / "straight", progress=False)
     search(config(agent, budget=4, **kw), tmp_path / "split", progress=False)
     # the second half must not retrain the first four: count training calls
