@@ -22,10 +22,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-DATA_HELP = "Your own data: a CSV with a header row, or an .npz (x_train/y_train[/x_test/y_test] or X/y)."
+DATA_HELP = "Your own data: a CSV with a header row, or an .npz (x_train and y_train, optionally x_test and y_test; or X and y)."
 TARGET_HELP = "The CSV column to predict (labels: classification; numbers: regression)."
 TEST_HELP = "A test file with the same columns (default: a stratified 20% of --data is held out)."
 FEATURES_HELP = "Feature columns to use, comma-separated (default: every column but the target)."
+
+# options that `search` and `evaluate` share (typer reads an option's declaration from its default)
+DATA = typer.Option(None, "--data", help=DATA_HELP)
+TARGET = typer.Option(None, "--target", help=TARGET_HELP)
+TEST = typer.Option(None, "--test", help=TEST_HELP)
+FEATURES = typer.Option(None, "--features", help=FEATURES_HELP)
+HAMILTONIAN = typer.Option(None, "--hamiltonian", help="Your Hamiltonian: Pauli terms ('-1.05 IIZZ' per line, or "
+                           "OpenFermion's '0.5 [X0 Z1] +'), or cirq JSON.")
+MOLECULE = typer.Option(None, "--molecule", help="H2, LiH, BeH2, H2O, N2, or a geometry 'Li 0 0 0; H 0 0 1.6' (Å).")
+BASIS = typer.Option(None, "--basis", help="Basis set (default sto-3g).")
+ACTIVE_SPACE = typer.Option(None, "--active-space", help="ELECTRONS,ORBITALS (default: the molecule's).")
+MAPPING = typer.Option(None, "--mapping", help="jordan_wigner (default), parity or bravyi_kitaev.")
+CHARGE = typer.Option(None, "--charge")
+MULTIPLICITY = typer.Option(None, "--multiplicity")
+HF = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state.")
 
 
 space_app = typer.Typer(help="Inspect search spaces and sample circuit pools.", no_args_is_help=True)
@@ -102,19 +117,11 @@ def evaluate_cmd(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Print the logistic-regression baseline."),
     task_option: Optional[list[str]] = typer.Option(
         None, "--task-option", help="A task option as KEY=VALUE, e.g. logit_scale=5 (repeatable)."),
-    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
-    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
-    test: Optional[Path] = typer.Option(None, "--test", help=TEST_HELP),
-    features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
-    hamiltonian: Optional[Path] = typer.Option(None, "--hamiltonian", help="Your Hamiltonian: Pauli terms "
-                                               "('-1.05 IIZZ' per line, or OpenFermion's '0.5 [X0 Z1] +'), or cirq JSON."),
-    molecule: Optional[str] = typer.Option(None, "--molecule", help="H2, LiH, BeH2, H2O, N2, or a geometry 'Li 0 0 0; H 0 0 1.6' (Å)."),
-    basis: Optional[str] = typer.Option(None, "--basis", help="Basis set (default sto-3g)."),
-    active_space: Optional[str] = typer.Option(None, "--active-space", help="ELECTRONS,ORBITALS (default: the molecule's)."),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="jordan_wigner (default), parity or bravyi_kitaev."),
-    charge: Optional[int] = typer.Option(None, "--charge"),
-    multiplicity: Optional[int] = typer.Option(None, "--multiplicity"),
-    hf: bool = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state."),
+    data: Optional[Path] = DATA, target: Optional[str] = TARGET, test: Optional[Path] = TEST,
+    features: Optional[str] = FEATURES,
+    hamiltonian: Optional[Path] = HAMILTONIAN, molecule: Optional[str] = MOLECULE, basis: Optional[str] = BASIS,
+    active_space: Optional[str] = ACTIVE_SPACE, mapping: Optional[str] = MAPPING, charge: Optional[int] = CHARGE,
+    multiplicity: Optional[int] = MULTIPLICITY, hf: bool = HF,
 ) -> None:
     """Train one circuit on a task and print its qsim scores."""
     from qas.api import evaluate_circuit
@@ -208,21 +215,13 @@ def search_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask worker "
                                           "processes (default: one per core; 1: in this process)."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
-    data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
-    target: Optional[str] = typer.Option(None, "--target", help=TARGET_HELP),
-    test: Optional[Path] = typer.Option(None, "--test", help=TEST_HELP),
-    features: Optional[str] = typer.Option(None, "--features", help=FEATURES_HELP),
+    data: Optional[Path] = DATA, target: Optional[str] = TARGET, test: Optional[Path] = TEST,
+    features: Optional[str] = FEATURES,
     task_option: Optional[list[str]] = typer.Option(
         None, "--task-option", help="A task option as KEY=VALUE, e.g. qubits=6 or reuploads=2 (repeatable)."),
-    hamiltonian: Optional[Path] = typer.Option(None, "--hamiltonian", help="Your Hamiltonian: Pauli terms "
-                                               "('-1.05 IIZZ' per line, or OpenFermion's '0.5 [X0 Z1] +'), or cirq JSON."),
-    molecule: Optional[str] = typer.Option(None, "--molecule", help="H2, LiH, BeH2, H2O, N2, or a geometry 'Li 0 0 0; H 0 0 1.6' (Å)."),
-    basis: Optional[str] = typer.Option(None, "--basis", help="Basis set (default sto-3g)."),
-    active_space: Optional[str] = typer.Option(None, "--active-space", help="ELECTRONS,ORBITALS (default: the molecule's)."),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="jordan_wigner (default), parity or bravyi_kitaev."),
-    charge: Optional[int] = typer.Option(None, "--charge"),
-    multiplicity: Optional[int] = typer.Option(None, "--multiplicity"),
-    hf: bool = typer.Option(False, "--hf", help="Start every circuit in the Hartree-Fock state."),
+    hamiltonian: Optional[Path] = HAMILTONIAN, molecule: Optional[str] = MOLECULE, basis: Optional[str] = BASIS,
+    active_space: Optional[str] = ACTIVE_SPACE, mapping: Optional[str] = MAPPING, charge: Optional[int] = CHARGE,
+    multiplicity: Optional[int] = MULTIPLICITY, hf: bool = HF,
     seed_circuits: Optional[str] = typer.Option(
         None, "--seed-circuits", help="Warm start from your circuits, comma-separated: OpenQASM 2/3 files, circuit or "
         "Cirq JSON, run dirs, or ansatz specs (u3cu3:2). Evolution starts from them (the default agent then)."),

@@ -19,6 +19,9 @@ def test_help_lists_commands():
     r = qas("--help")
     assert r.returncode == 0
     assert "space" in r.stdout
+    for command in ("search", "evaluate", "verify", "predict", "export", "show"):  # rich markup in a help text crashed
+        r = qas(command, "--help")
+        assert r.returncode == 0 and "Traceback" not in r.stderr, (command, r.stderr[-300:])
 
 
 def test_unknown_option_exits_2_with_message():
