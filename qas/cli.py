@@ -207,7 +207,8 @@ def search_cmd(
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: SQLite in the run)."),
     study: Optional[str] = typer.Option(None, "--study", help="Optuna study name (to share one across workers)."),
     final: Optional[bool] = typer.Option(None, "--final/--no-final", help="Retrain the winner and baselines at the end."),
-    noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01."),
+    noise: Optional[str] = typer.Option(None, "--noise", help="Score with noise on qsim trajectories, e.g. depolarizing:p=0.01, "
+                                        "or your noise model: a .json file of cirq.to_json(noise_model)."),
     device: Optional[str] = typer.Option(None, "--device", help="Search for a Google processor (willow-pink, weber, "
                                          "rainbow): its native gates and couplers, scored under its calibrated noise."),
     qubits: Optional[str] = typer.Option(None, "--qubits", help="The device qubits, ROW_COL,... (e.g. 4_5,4_6,5_5,5_6), "
@@ -237,6 +238,10 @@ def search_cmd(
     if vqe_options and task is None:
         task = "vqe"
     data_options = {**data_options, **vqe_options}
+    if noise and noise.lower().endswith(".json"):  # the user's model: read now, recorded by absolute path
+        from qas.backends.noise import NoiseFile
+
+        noise = NoiseFile.load(str(Path(noise).resolve())).path
     cfg = base.with_overrides(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,

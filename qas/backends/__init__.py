@@ -24,6 +24,8 @@ _EXPORTS = {
     "get_simulator": "qas.backends.simulators",
     "readout_of_states": "qas.backends.simulators",
     "NoiseSpec": "qas.backends.noise",
+    "NoiseFile": "qas.backends.noise",
+    "parse_noise": "qas.backends.noise",
     "NoisyQsimSimulator": "qas.backends.simulators",
     "QsimSimulator": "qas.backends.simulators",
     "DEVICES": "qas.backends.devices",

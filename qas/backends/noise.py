@@ -1,4 +1,6 @@
-"""Noise models for noise-aware scoring, parsed from a short spec such as ``depolarizing:p=0.01``.
+"""Noise models for noise-aware scoring: a short spec such as ``depolarizing:p=0.01``, or the
+user's own model in a file (``cirq.to_json`` of a ``cirq.NoiseModel``, or of one channel);
+:func:`parse_noise` reads either.
 
 Scoring with noise runs qsim's quantum trajectories (``qsimcirq`` with a Cirq noise model and
 ``ev_noisy_repetitions`` trajectories per input); training stays noiseless.
@@ -31,8 +33,71 @@ _add("amplitude-damping", "gamma", "amplitude_damp")
 _add("phase-damping", "gamma", "phase_damp")
 
 
+class _OnLineQubits:
+    """Noise on ``LineQubit(0..n-1)`` acting on :func:`~qas.core.cirq_io.to_cirq`'s circuit."""
+
+    def qubits(self, n: int) -> list[Any]:
+        """The Cirq qubits a circuit runs on under this noise: ``LineQubit(0..n-1)``."""
+        import cirq
+
+        return cirq.LineQubit.range(n)
+
+    def circuit(self, dag: Any, params: Any) -> Any:
+        """The circuit the noise acts on: :func:`~qas.core.cirq_io.to_cirq`, symbolic (the
+        simulator binds parameters and features per input). A device's noise
+        (:class:`~qas.backends.devices.DeviceNoise`) writes native gates on its qubits instead."""
+        from qas.core.cirq_io import to_cirq
+
+        return to_cirq(dag)
+
+
+def parse_noise(text: str, repetitions: int = 100) -> "NoiseSpec | NoiseFile":
+    """``--noise``: a ``.json`` file (:class:`NoiseFile`) or a channel spec (:class:`NoiseSpec`)."""
+    if text.lower().endswith(".json"):
+        return NoiseFile.load(text, repetitions)
+    return NoiseSpec.parse(text, repetitions)
+
+
 @dataclass(frozen=True)
-class NoiseSpec:
+class NoiseFile(_OnLineQubits):
+    """The user's noise model from a Cirq JSON file: a ``cirq.NoiseModel`` (its qubits are
+    ``LineQubit(0..n-1)``, circuit qubit i being ``LineQubit(i)``), or a single channel such as
+    ``cirq.amplitude_damp(0.02)``, applied after every moment on every qubit."""
+
+    path: str
+    repetitions: int = 100
+
+    @classmethod
+    def load(cls, path: str, repetitions: int = 100) -> "NoiseFile":
+        noise = cls(str(path), repetitions)
+        noise.model()  # read it now: a bad file stops the run before anything is written
+        if repetitions < 1:
+            raise QasError("noise repetitions must be >= 1")
+        return noise
+
+    def model(self) -> Any:
+        import cirq
+
+        try:
+            obj = cirq.read_json(self.path)
+        except FileNotFoundError:
+            raise QasError(f"noise file {self.path} does not exist") from None
+        except Exception as exc:  # cirq raises many types for a file it cannot read
+            raise QasError(f"noise file {self.path}: not Cirq JSON ({type(exc).__name__}: {exc}); write it with "
+                           "cirq.to_json(noise_model, path)") from None
+        if isinstance(obj, cirq.NoiseModel):
+            return obj
+        if isinstance(obj, cirq.Gate) and cirq.num_qubits(obj) == 1 and cirq.has_kraus(obj):
+            return cirq.ConstantQubitNoiseModel(obj)
+        raise QasError(f"noise file {self.path} holds a {type(obj).__name__}, not a cirq.NoiseModel or a "
+                       "one-qubit channel")
+
+    def __str__(self) -> str:
+        return f"file {self.path}"
+
+
+@dataclass(frozen=True)
+class NoiseSpec(_OnLineQubits):
     """A single-qubit channel applied after every moment, on every qubit."""
 
     channel: str
@@ -64,16 +129,3 @@ class NoiseSpec:
 
         return cirq.ConstantQubitNoiseModel(CHANNELS.get(self.channel)[1](self.strength))
 
-    def qubits(self, n: int) -> list[Any]:
-        """The Cirq qubits a circuit runs on under this noise: ``LineQubit(0..n-1)``."""
-        import cirq
-
-        return cirq.LineQubit.range(n)
-
-    def circuit(self, dag: Any, params: Any) -> Any:
-        """The circuit the noise acts on: :func:`~qas.core.cirq_io.to_cirq`, symbolic (the
-        simulator binds parameters and features per input). A device's noise
-        (:class:`~qas.backends.devices.DeviceNoise`) writes native gates on its qubits instead."""
-        from qas.core.cirq_io import to_cirq
-
-        return to_cirq(dag)

@@ -80,8 +80,8 @@ def device_setting(config: Any, num_qubits: int) -> DeviceSetting | None:
 
 def noise_of(config: Any, setting: DeviceSetting | None) -> Any:
     """The run's noise: the device's calibrated model, a ``--noise`` channel, or ``None``."""
-    from qas.backends.noise import NoiseSpec
+    from qas.backends.noise import parse_noise
 
     if setting is not None:
         return setting.noise(config.noise_repetitions)
-    return NoiseSpec.parse(config.noise, config.noise_repetitions) if config.noise else None
+    return parse_noise(config.noise, config.noise_repetitions) if config.noise else None

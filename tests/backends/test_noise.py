@@ -47,3 +47,31 @@ def test_state_readouts_refuse_noise_clearly():
     dag = CircuitDAG(1, [Gate("H", (0,))])
     with pytest.raises(QasError, match="scored without noise"):
         NoisyQsimSimulator(NoiseSpec.parse("bit-flip:p=0.1")).readout(dag, np.zeros(0), None, Readout("state"))
+
+
+def test_a_users_noise_model_file(tmp_path):
+    """cirq.to_json of a NoiseModel, or of one channel: the same physics as the built-in spec
+    (<Z> = (1 - 4p/3) cos(theta) after one depolarising moment); bad files are one-line errors."""
+    import cirq
+
+    from qas.backends.noise import NoiseFile, parse_noise
+
+    dag = CircuitDAG(1, [Gate("RX", (0,), "trainable")])
+    theta = 0.3
+    model = tmp_path / "model.json"
+    cirq.to_json(cirq.ConstantQubitNoiseModel(cirq.depolarize(0.3)), str(model))
+    channel = tmp_path / "channel.json"
+    cirq.to_json(cirq.depolarize(0.3), str(channel))
+    for path in (model, channel):
+        noise = parse_noise(str(path), repetitions=4000)
+        assert isinstance(noise, NoiseFile) and str(noise) == f"file {path}"
+        z = NoisyQsimSimulator(noise).readout(dag, np.array([theta]), None, Readout("z"))[0, 0]
+        assert z == pytest.approx((1 - 0.4) * np.cos(theta), abs=0.05)
+    not_noise = tmp_path / "circuit.json"
+    cirq.to_json(cirq.Circuit(), str(not_noise))
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    for path, message in ((tmp_path / "none.json", "does not exist"), (not_noise, "holds a Circuit"),
+                          (garbage, "not Cirq JSON")):
+        with pytest.raises(QasError, match=message):
+            parse_noise(str(path))
