@@ -26,6 +26,7 @@ _EXPORTS = {
     "NoiseSpec": "qas.backends.noise",
     "NoiseFile": "qas.backends.noise",
     "parse_noise": "qas.backends.noise",
+    "clifford_noise_resilience": "qas.backends.predictors",
     "NoisyQsimSimulator": "qas.backends.simulators",
     "QsimSimulator": "qas.backends.simulators",
     "DEVICES": "qas.backends.devices",

@@ -75,3 +75,16 @@ def test_a_users_noise_model_file(tmp_path):
                           (garbage, "not Cirq JSON")):
         with pytest.raises(QasError, match=message):
             parse_noise(str(path))
+
+
+def test_clifford_noise_resilience_is_the_fidelity_physics_gives():
+    """One random U3 snapped to a Clifford gate makes a stabilizer state; one depolarising moment
+    leaves fidelity 1 - 2p/3 with it, whatever the draw. No noise: 1."""
+    from qas.backends import clifford_noise_resilience
+
+    one = CircuitDAG(1, [Gate("U3", (0,), "trainable")])
+    for seed in range(3):
+        assert clifford_noise_resilience(one, NoiseSpec.parse("depolarizing:p=0.3"), seed=seed) == pytest.approx(0.8, abs=1e-9)
+    two = CircuitDAG(2, [Gate("RY", (0,), "feature", feature=0), Gate("CNOT", (0, 1)), Gate("CRX", (1, 0), "trainable")])
+    assert clifford_noise_resilience(two, NoiseSpec.parse("depolarizing:p=0")) == pytest.approx(1.0, abs=1e-9)
+    assert 0.5 < clifford_noise_resilience(two, NoiseSpec.parse("depolarizing:p=0.05")) < 0.99
