@@ -200,7 +200,10 @@ def check_connected(device: Device, qubits: Sequence[Any]) -> None:
                        "choose neighbouring qubits or --qubits AUTO")
 
 
-def _components(n: int, pairs: Sequence[tuple[int, int]]) -> int:
+def _max_spanning_tree(n: int, weighted: Sequence[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """Kruskal: the ``(weight, a, b)`` edges of a maximum-weight spanning forest of nodes
+    ``0..n-1`` (ties in the given order). ``n - len(forest)`` is the number
+    of connected components."""
     parent = list(range(n))
 
     def find(i: int) -> int:
@@ -209,9 +212,17 @@ def _components(n: int, pairs: Sequence[tuple[int, int]]) -> int:
             i = parent[i]
         return i
 
-    for a, b in pairs:
-        parent[find(a)] = find(b)
-    return len({find(i) for i in range(n)})
+    forest = []
+    for w, a, b in sorted(weighted, key=lambda t: -t[0]):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            forest.append((w, a, b))
+    return forest
+
+
+def _components(n: int, pairs: Sequence[tuple[int, int]]) -> int:
+    return n - len(_max_spanning_tree(n, [(0.0, a, b) for a, b in pairs]))
 
 
 @dataclass(frozen=True)
@@ -247,20 +258,9 @@ def patch_score(device: Device, qubits: Sequence[Any]) -> PatchScore:
     ro = {n: device.readout_error(q) for n, q in zip(names, qubits)}
     pairs = induced_couplers(device, qubits)
     e2 = {f"{names[a]}-{names[b]}": device.two_qubit_error(qubits[a], qubits[b]) for a, b in pairs}
-    # Kruskal on the best couplers (smallest error first) = maximum spanning tree of log(1 - e)
-    parent = list(range(len(qubits)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    tree = []
-    for (a, b), key in sorted(zip(pairs, e2), key=lambda t: e2[t[1]]):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-            tree.append(key)
+    # the maximum spanning tree of log(1 - e): the best couplers, smallest error first
+    edges = [(math.log1p(-e2[key]), a, b) for (a, b), key in zip(pairs, e2)]
+    tree = [f"{names[a]}-{names[b]}" for _, a, b in _max_spanning_tree(len(qubits), edges)]
     score = sum(math.log1p(-e) for e in (*e1.values(), *ro.values())) + sum(math.log1p(-e2[k]) for k in tree)
     return PatchScore(qubits, score, e1, ro, e2, tuple(tree))
 
@@ -283,19 +283,10 @@ def pick_qubits(device: Device, n: int, *, beam: int = PATCH_BEAM) -> PatchScore
         neighbours[index[a]][index[b]] = neighbours[index[b]][index[a]] = w
 
     def score(patch: frozenset) -> float:
-        """Singles plus the maximum spanning tree (Prim) of the couplers inside ``patch``."""
-        nodes = list(patch)
-        total = sum(single[i] for i in nodes)
-        best = {j: w for j, w in neighbours[nodes[0]].items() if j in patch}
-        inside = {nodes[0]}
-        while len(inside) < len(nodes):
-            j = max(best, key=lambda k: best[k])
-            total += best.pop(j)
-            inside.add(j)
-            for k, w in neighbours[j].items():
-                if k in patch and k not in inside and w > best.get(k, -math.inf):
-                    best[k] = w
-        return total
+        """Singles plus the maximum spanning tree of the couplers inside ``patch``."""
+        local = {q: i for i, q in enumerate(sorted(patch))}
+        edges = [(w, local[i], local[j]) for i in patch for j, w in neighbours[i].items() if j in patch and i < j]
+        return sum(single[i] for i in patch) + sum(w for w, _, _ in _max_spanning_tree(len(patch), edges))
 
     level = {frozenset([i]): single[i] for i in range(len(qubits))}
     for _ in range(n - 1):
