@@ -129,6 +129,11 @@ class SearchSpace:
             base = tuple((a, b) for a in range(self.num_qubits) for b in range(a + 1, self.num_qubits))
         return tuple(p for a, b in base for p in ((a, b), (b, a)))
 
+    def off_coupling(self, gates: Iterable[Gate]) -> list[Gate]:
+        """The two-qubit gates of ``gates`` on a pair outside the coupling map."""
+        allowed = set(self.pairs)
+        return [g for g in gates if len(g.qubits) == 2 and g.qubits not in allowed]
+
     def encoding_gates(self) -> tuple[Gate, ...]:
         return self.encoding.gates(self.num_qubits) if self.encoding else ()
 
@@ -218,11 +223,11 @@ class SearchSpace:
         if not self.min_gates <= len(ansatz) <= self.max_gates:
             out.append(f"{len(ansatz)} gates, space allows {self.min_gates}..{self.max_gates}")
         alphabet = set(self.gates)
-        allowed = set(self.pairs)
+        off = set(self.off_coupling(ansatz))
         for g in ansatz:
             if g.kind not in alphabet:
                 out.append(f"gate {g.kind} is not in the space's alphabet")
-            if len(g.qubits) == 2 and g.qubits not in allowed:
+            if g in off:
                 out.append(f"{g.kind} on {g.qubits} is not in the coupling map")
         depth = ansatz_depth(self.num_qubits, ansatz)
         if self.max_depth is not None and depth > self.max_depth:

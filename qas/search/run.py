@@ -196,8 +196,8 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
     # a hand-designed ansatz whose two-qubit gates leave the space's coupling map (a device's couplers)
     # cannot run there: it is left out
     built = [(spec, build_ansatz(spec, space)) for spec in BASELINE_ANSATZE]
-    specs = [spec for spec, b in built if _fits_coupling(b, space)]
-    bases = [b for _, b in built if _fits_coupling(b, space)]
+    kept = [(spec, b) for spec, b in built if not space.off_coupling(b.gates)]
+    specs, bases = [spec for spec, _ in kept], [b for _, b in kept]
     competing = {b.key for b in bases if config.final_includes_baselines and space.contains(b)}
     # the agent's seeds (known designs it started from) compete under their own name, once
     seeds = [t for t in ranked_trials if seed_spec(t) is not None and t.user_attrs["key"] not in competing]
@@ -224,11 +224,6 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
     baselines.update(objective.stage.task.classical_baselines())
     cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
     return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu, len(records))
-
-
-def _fits_coupling(dag: Any, space: Any) -> bool:
-    allowed = set(space.pairs)
-    return all(len(g.qubits) < 2 or g.qubits in allowed for g in dag.gates)
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,
