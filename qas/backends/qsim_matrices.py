@@ -16,6 +16,7 @@ import cirq
 import numpy as np
 import sympy
 
+from qas.core.cirq_gates import textbook_u3
 from qas.core.errors import CircuitError
 
 
@@ -116,14 +117,7 @@ class TextbookU3Matrix(GateMatrix):
         self.dim = 2
 
     def __call__(self, p: np.ndarray) -> np.ndarray:
-        t, ph, lm = p[:, 0], p[:, 1], p[:, 2]
-        c, s = np.cos(t / 2), np.sin(t / 2)
-        u = np.empty((p.shape[0], 2, 2), dtype=np.complex128)
-        u[:, 0, 0] = c
-        u[:, 0, 1] = -np.exp(1j * lm) * s
-        u[:, 1, 0] = np.exp(1j * ph) * s
-        u[:, 1, 1] = np.exp(1j * (ph + lm)) * c
-        return u
+        return textbook_u3(p[:, 0], p[:, 1], p[:, 2])
 
 
 @dataclass

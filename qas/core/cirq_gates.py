@@ -21,6 +21,18 @@ import numpy as np
 import sympy
 
 
+def textbook_u3(theta: np.ndarray, phi: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """OpenQASM's ``u3`` (phase included) for arrays of angles in radians: shape ``(B, 2, 2)``.
+    (The torch form for training is :func:`qas.core.gate_matrices.u3_textbook`.)"""
+    c, s = np.cos(theta / 2), np.sin(theta / 2)
+    u = np.empty((len(theta), 2, 2), dtype=np.complex128)
+    u[:, 0, 0] = c
+    u[:, 0, 1] = -np.exp(1j * lam) * s
+    u[:, 1, 0] = np.exp(1j * phi) * s
+    u[:, 1, 1] = np.exp(1j * (phi + lam)) * c
+    return u
+
+
 @cirq.value_equality
 class CU3QGate(cirq.Gate):
     """Qiskit's ``CU3Gate(theta, phi, lam)``, control first, angles in radians:
@@ -52,10 +64,8 @@ class CU3QGate(cirq.Gate):
     def _unitary_(self) -> Any:
         if self._is_parameterized_():
             return NotImplemented
-        t, p, l = (float(a) for a in (self.theta, self.phi, self.lam))
-        c, s = math.cos(t / 2), math.sin(t / 2)
         u = np.eye(4, dtype=np.complex128)
-        u[2:, 2:] = [[c, -np.exp(1j * l) * s], [np.exp(1j * p) * s, np.exp(1j * (p + l)) * c]]
+        u[2:, 2:] = textbook_u3(*(np.array([float(a)]) for a in (self.theta, self.phi, self.lam)))[0]
         return u
 
     def _decompose_(self, qubits: Any) -> list[Any]:
