@@ -9,6 +9,7 @@ Scoring with noise runs qsim's quantum trajectories (``qsimcirq`` with a Cirq no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from qas.core.errors import QasError
@@ -76,24 +77,30 @@ class NoiseFile(_OnLineQubits):
         return noise
 
     def model(self) -> Any:
-        import cirq
-
-        try:
-            obj = cirq.read_json(self.path)
-        except FileNotFoundError:
-            raise QasError(f"noise file {self.path} does not exist") from None
-        except Exception as exc:  # cirq raises many types for a file it cannot read
-            raise QasError(f"noise file {self.path}: not Cirq JSON ({type(exc).__name__}: {exc}); write it with "
-                           "cirq.to_json(noise_model, path)") from None
-        if isinstance(obj, cirq.NoiseModel):
-            return obj
-        if isinstance(obj, cirq.Gate) and cirq.num_qubits(obj) == 1 and cirq.has_kraus(obj):
-            return cirq.ConstantQubitNoiseModel(obj)
-        raise QasError(f"noise file {self.path} holds a {type(obj).__name__}, not a cirq.NoiseModel or a "
-                       "one-qubit channel")
+        return _noise_model_file(self.path)
 
     def __str__(self) -> str:
         return f"file {self.path}"
+
+
+@lru_cache(maxsize=8)
+def _noise_model_file(path: str) -> Any:
+    """The model in a :class:`NoiseFile`, read once per process (scoring asks for it per candidate)."""
+    import cirq
+
+    try:
+        obj = cirq.read_json(path)
+    except FileNotFoundError:
+        raise QasError(f"noise file {path} does not exist") from None
+    except Exception as exc:  # cirq raises many types for a file it cannot read
+        raise QasError(f"noise file {path}: not Cirq JSON ({type(exc).__name__}: {exc}); write it with "
+                       "cirq.to_json(noise_model, path)") from None
+    if isinstance(obj, cirq.NoiseModel):
+        return obj
+    if isinstance(obj, cirq.Gate) and cirq.num_qubits(obj) == 1 and cirq.has_kraus(obj):
+        return cirq.ConstantQubitNoiseModel(obj)
+    raise QasError(f"noise file {path} holds a {type(obj).__name__}, not a cirq.NoiseModel or a "
+                   "one-qubit channel")
 
 
 @dataclass(frozen=True)
