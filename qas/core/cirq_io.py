@@ -17,7 +17,7 @@ from qas.core.gates import GATES
 from qas.core.symbols import FEATURE as _FEATURE
 from qas.core.symbols import feature_symbols, param_symbols, symbol_order
 
-__all__ = ["feature_symbols", "from_cirq", "gate_angles", "param_symbols", "resolver", "to_cirq", "to_qasm"]
+__all__ = ["feature_symbols", "from_cirq", "gate_angles", "in_alphabet", "param_symbols", "resolver", "to_cirq", "to_qasm"]
 
 
 def gate_angles(
@@ -114,8 +114,7 @@ def from_cirq(circuit: Any, num_qubits: int | None = None) -> CircuitDAG:
     inferred = max(index.values(), default=-1) + 1
     gates = []
     for op in circuit.all_operations():
-        for sub in _in_alphabet(op):
-            kind, angles = _identify(sub.gate)
+        for sub, (kind, angles) in in_alphabet(op):
             gates.append(_make_gate(kind, tuple(index[q] for q in sub.qubits), angles))
     if num_qubits is not None:
         if num_qubits < inferred:
@@ -124,36 +123,47 @@ def from_cirq(circuit: Any, num_qubits: int | None = None) -> CircuitDAG:
     return CircuitDAG(max(inferred, 1), gates)
 
 
-def _known(gate: Any) -> bool:
-    return gate is not None and any(GATES.get(name).match(gate) is not None for name in GATES)
+def _match(gate: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """The registered kind whose matcher accepts ``gate``, and its angles; ``None`` if none does."""
+    for name in GATES:
+        kind = GATES.get(name)
+        angles = kind.match(gate) if gate is not None else None
+        if angles is not None:
+            return kind.name, angles
+    return None
 
 
-def _in_alphabet(op: Any) -> list[Any]:
-    """``op`` as operations of the alphabet (global phases dropped: no state changes by them)."""
+def in_alphabet(op: Any) -> list[tuple[Any, tuple[str, tuple[Any, ...]]]]:
+    """``op`` as operations of the alphabet with their kinds and angles (global phases dropped:
+    no state changes by them)."""
     import cirq
 
-    if _known(op.gate):
-        return [op]
-    keep = lambda o: _known(o.gate) or isinstance(o.gate, cirq.GlobalPhaseGate)  # noqa: E731
+    known = _match(op.gate)
+    if known is not None:
+        return [(op, known)]
+    keep = lambda o: _match(o.gate) is not None or isinstance(o.gate, cirq.GlobalPhaseGate)  # noqa: E731
     ops = cirq.decompose(op, keep=keep, on_stuck_raise=None)
     if not all(keep(o) for o in ops) and not cirq.is_parameterized(op) and cirq.has_unitary(op):
         compiled = cirq.optimize_for_target_gateset(cirq.Circuit(op), gateset=cirq.CZTargetGateset())
         ops = list(compiled.all_operations())
-    bad = next((o for o in ops if not keep(o)), None)
-    if bad is not None:
-        raise CircuitError(f"gate {op.gate!r} is not in the qas gate alphabet and Cirq does not decompose it into it "
-                           f"({bad.gate!r} remains)")
-    return [o for o in ops if not isinstance(o.gate, cirq.GlobalPhaseGate)]
+    out = []
+    for o in ops:
+        if isinstance(o.gate, cirq.GlobalPhaseGate):
+            continue
+        match = _match(o.gate)
+        if match is None:
+            raise CircuitError(f"gate {op.gate!r} is not in the qas gate alphabet and Cirq does not decompose it "
+                               f"into it ({o.gate!r} remains)")
+        out.append((o, match))
+    return out
 
 
 def _identify(gate: Any) -> tuple[str, tuple[Any, ...]]:
     """The registered kind whose matcher accepts ``gate``, and its angles."""
-    for name in GATES:
-        kind = GATES.get(name)
-        angles = kind.match(gate)
-        if angles is not None:
-            return kind.name, angles
-    raise CircuitError(f"gate {gate!r} is not in the qas gate alphabet")
+    match = _match(gate)
+    if match is None:
+        raise CircuitError(f"gate {gate!r} is not in the qas gate alphabet")
+    return match
 
 
 def _snap(angle: float) -> float:

@@ -414,25 +414,20 @@ def _to_alphabet(name: str, args: list[Any], qubits: list[int], lineno: int, whe
 
 
 def _compiled(name: str, args: list[Any], qs: tuple[int, ...], lineno: int, where: str) -> Any:
-    """Standard gates outside the alphabet, compiled by Cirq to CZ and one-qubit gates (numeric)."""
+    """Standard gates outside the alphabet, decomposed by Cirq into it (numeric;
+    :func:`qas.core.cirq_io.in_alphabet`)."""
     import cirq
 
-    from qas.core.cirq_io import _identify
+    from qas.core.cirq_io import in_alphabet
 
     table = {"sx": lambda: cirq.XPowGate(exponent=0.5), "sxdg": lambda: cirq.XPowGate(exponent=-0.5),
              "cy": lambda: cirq.ControlledGate(cirq.Y), "ch": lambda: cirq.ControlledGate(cirq.H),
              "ccx": lambda: cirq.CCX, "cswap": lambda: cirq.CSWAP}
     if name not in table:
         return None
-    gate = table[name]()
     line = cirq.LineQubit.range(max(qs) + 1)
-    circuit = cirq.optimize_for_target_gateset(cirq.Circuit(gate.on(*(line[q] for q in qs))),
-                                               gateset=cirq.CZTargetGateset())
-    out = []
-    for op in circuit.all_operations():
-        kind, angles = _identify(op.gate)
-        out.append((kind, tuple(q.x for q in op.qubits), tuple(float(a) for a in angles)))
-    return out
+    return [(kind, tuple(q.x for q in op.qubits), tuple(float(a) for a in angles))
+            for op, (kind, angles) in in_alphabet(table[name]().on(*(line[q] for q in qs)))]
 
 
 _FRESH = iter(range(10**9))
