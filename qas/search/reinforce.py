@@ -80,6 +80,9 @@ class Reinforce(Agent):
             for p in self.policy.parameters():
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
         self.opt = torch.optim.Adam(self.policy.parameters(), lr=lr)
+        if policy == "pool":  # the policy's inputs: every pool latent, standardised to one scale
+            z = self.index.latents
+            self._pool = torch.as_tensor((z - z.mean(0)) / (z.std(0) + 1e-8), dtype=torch.float32)
         start = context.np_rng("reinforce-start").integers(len(self.index))
         self.state = self.index.latents[start].copy()
         self._batch: list[tuple[np.ndarray, np.ndarray, float]] = []
@@ -107,11 +110,6 @@ class Reinforce(Agent):
 
     def _scores(self) -> Any:
         """Every pool circuit's score (torch, differentiable): the policy's logits."""
-        import torch
-
-        if not hasattr(self, "_pool"):  # standardised latents: the policy's inputs on one scale
-            z = self.index.latents
-            self._pool = torch.as_tensor((z - z.mean(0)) / (z.std(0) + 1e-8), dtype=torch.float32)
         return self.policy(self._pool).squeeze(1)
 
     def tell(self, observation: Observation) -> None:
