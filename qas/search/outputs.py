@@ -279,7 +279,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         lines += [f"| {f['trial']} | {fmt(f['search_score'], score_name)} | {fmt(f.get('val_score'), score_name)} | "
                   f"{fmt(f.get('test_score'), score_name)} | {'yes' if f['chosen'] else ''} |" for f in finalists]
         lines.append("")
-        lower = [f for f in finalists if f.get("val_score") is not None and f["search_score"] == f["search_score"]
+        lower = [f for f in finalists if f.get("val_score") is not None and not math.isnan(f["search_score"])
                  and f["val_score"] < f["search_score"] - 1e-9]
         if lower:
             lines += [f"Retrained below their search score: {', '.join(str(f['trial']) for f in lower)}. The two "
