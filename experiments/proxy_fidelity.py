@@ -15,6 +15,16 @@ for each proxy the Kendall tau between its ranking and the final training's. Row
 
     python experiments/proxy_fidelity.py experiments/results/runs/fashion_peers_w5/fashion-10 \\
         --proxies "lr=0.05" "lr=0.01" "lr=0.02"          # 4 circuits x 3 proxies: ~10 min on 2 cores
+
+``--curves N`` calibrates multi-fidelity search (``qas search --pruner``) instead: N circuits
+sampled from the task's default space train once for ``--epochs`` epochs with the search's
+training (learning rate and schedule over all epochs, no early stopping), keeping the validation
+score after every epoch; each is also trained with the search's own 3 epochs. For every epoch k
+it reports the Spearman correlation of the score after k epochs with the score after all of
+them, and how many of the true top quarter survive a rung that keeps the top third at k. Rows
+(one per circuit) go to ``results/proxy_curves.csv``, the summary to ``proxy_curves.md``:
+
+    python experiments/proxy_fidelity.py --curves 40 --variant fashion-2 --epochs 9   # ~15 min on 2 cores
 """
 
 from __future__ import annotations
@@ -23,11 +33,12 @@ import argparse
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from common import RESULTS, upsert_rows
+from common import RESULTS, upsert_rows, write_rows
 from scipy.stats import kendalltau
 
 from qas import CircuitDAG, ResultCache, TrainConfig, evaluate
 from qas.search import SEARCH_TRAIN, open_run
+from qas.tasks import build_task
 
 CACHE = RESULTS / "cache" / "proxy_fidelity.sqlite"
 
@@ -50,14 +61,78 @@ def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple
     return rec.score, rec.train_seconds + rec.score_seconds, rec.cached  # a cache hit keeps its first cost
 
 
+def curve(variant: str, circuit: str, train: dict[str, Any]) -> tuple[list[float], float, float]:
+    """One training of ``circuit`` on ``variant``'s search-time task: its per-epoch validation
+    curve, its qsim search score (best epoch) and its training seconds (first cost if cached)."""
+    task = build_task("fashionmnist", variant=variant)
+    rec = evaluate(CircuitDAG.from_json(circuit), task, TrainConfig.from_dict(train), cache=ResultCache(CACHE))
+    return list(rec.curve), rec.score, rec.train_seconds
+
+
+def calibrate(args: argparse.Namespace) -> None:
+    import random
+
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from search_spaces import load_space, sample_circuit
+
+    task = build_task("fashionmnist", variant=args.variant)
+    space = load_space(task.default_space)
+    rng = random.Random(args.seed)
+    dags = list({d.key: d for d in (sample_circuit(space, rng) for _ in range(args.curves * 2))}.values())[: args.curves]
+    base = {**SEARCH_TRAIN, **task.search_train, "seed": 0}
+    long = {**base, "epochs": args.epochs, "patience": args.epochs}
+    jobs = [(d.to_json(), long) for d in dags] + [(d.to_json(), base) for d in dags]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        out = list(pool.map(curve, [args.variant] * len(jobs), [j[0] for j in jobs], [j[1] for j in jobs]))
+    longs, shorts = out[: len(dags)], out[len(dags):]
+    rows = []
+    for d, (c, full, secs), (_, short, short_secs) in zip(dags, longs, shorts):
+        rows.append({"variant": args.variant, "circuit": d.key[:12], "epochs": args.epochs,
+                     **{f"epoch_{k + 1}": round(v, 4) for k, v in enumerate(c)},
+                     "score_full": round(full, 4), "score_3_epochs": round(short, 4),
+                     "seconds_full": round(secs, 1), "seconds_3_epochs": round(short_secs, 1)})
+    write_rows(RESULTS / "proxy_curves.csv", rows)
+    full = np.array([r["score_full"] for r in rows])
+    top = set(np.argsort(-full)[: max(1, len(rows) // 4)])
+    lines = [f"# Multi-fidelity calibration: {args.variant}, {len(rows)} circuits of {space.name}",
+             "", f"Each circuit trained for {args.epochs} epochs with the search's training ({base['lr']} lr, cosine "
+             f"over all epochs, no early stopping); 'full' is its best validation score over them (what a trial "
+             f"that is never pruned scores). Written by `python experiments/proxy_fidelity.py --curves "
+             f"{args.curves} --variant {args.variant} --epochs {args.epochs}`.", "",
+             "| score after | Spearman with full | true top quarter kept by a top-third rung |", "|---|---|---|"]
+    for k in range(1, args.epochs):
+        early = np.array([max(r[f"epoch_{j}"] for j in range(1, k + 1)) for r in rows])
+        kept = set(np.argsort(-early)[: max(1, round(len(rows) / 3))])
+        lines.append(f"| epoch {k} | {spearmanr(early, full).statistic:.2f} | {len(top & kept)}/{len(top)} |")
+    short = np.array([r["score_3_epochs"] for r in rows])
+    kept = set(np.argsort(-short)[: max(1, round(len(rows) / 3))])
+    lines.append(f"| the search's own 3-epoch training (today's search score) | {spearmanr(short, full).statistic:.2f} | "
+                 f"{len(top & kept)}/{len(top)} |")
+    sec_full = np.mean([r["seconds_full"] for r in rows]) / args.epochs
+    lines += ["", f"Mean training cost: {sec_full:.2f} s per epoch ({np.mean([r['seconds_3_epochs'] for r in rows]):.1f} s "
+              f"per 3-epoch search training)."]
+    (RESULTS / "proxy_curves.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("run", help="a run directory with finalists.json")
+    ap.add_argument("run", nargs="?", help="a run directory with finalists.json")
+    ap.add_argument("--curves", type=int, default=0, help="calibrate pruning: train this many sampled circuits")
+    ap.add_argument("--variant", default="fashion-2")
+    ap.add_argument("--epochs", type=int, default=9)
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--proxies", nargs="+", default=["lr=0.05"], help='TrainConfig overrides, e.g. "lr=0.01,epochs=5"')
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "proxy_fidelity.csv"))
     args = ap.parse_args()
     CACHE.parent.mkdir(parents=True, exist_ok=True)
+    if args.curves:
+        return calibrate(args)
+    if not args.run:
+        ap.error("give a run directory, or --curves N")
     run = open_run(args.run)
     doc = run.finalists()
     rows = doc["finalists"]

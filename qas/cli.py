@@ -216,6 +216,8 @@ def search_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Train candidates on N local Dask worker "
                                           "processes (default: one per core; 1: in this process)."),
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
+    pruner: Optional[str] = typer.Option(None, "--pruner", help="Stop weak candidates' training early (Optuna's pruners): "
+                                         "successive-halving[:min_resource=1,reduction_factor=3], median, or none."),
     data: Optional[Path] = DATA, target: Optional[str] = TARGET, test: Optional[Path] = TEST,
     features: Optional[str] = FEATURES,
     task_option: Optional[list[str]] = typer.Option(
@@ -246,6 +248,7 @@ def search_cmd(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler, device=device, qubits=qubits,
+        pruner=pruner,
     )
     if seed_circuits:
         cfg = _with_seed_circuits(cfg, seed_circuits)

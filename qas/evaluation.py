@@ -19,7 +19,7 @@ from qas.cache import ResultCache, cache_key
 from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 from qas.tasks.base import Batch, Split, Task
-from qas.trainer import TrainConfig, check_compatible, train
+from qas.trainer import Report, TrainConfig, check_compatible, train
 
 _DEFAULT_SIM: dict[str, Simulator] = {}
 
@@ -71,8 +71,14 @@ def evaluate(
     simulator: str | Simulator = "qsim",
     noise: Any = None,
     noise_inputs: int | None = 200,
+    prune: Report | None = None,
 ) -> EvaluationRecord:
     """Train ``dag`` on ``task`` (or reuse the cached result) and score it on qsim.
+
+    With ``prune`` (e.g. a :class:`~qas.search.pruning.Pruning`), the trainer asks it after
+    every epoch whether to stop; a stopped candidate is scored as it stands and its record says
+    ``pruned``. Such a record is cached apart from full trainings: a later evaluation without
+    pruning trains the circuit fully, one with pruning reuses it (a resumed run decides alike).
 
     With ``noise`` (a :class:`~qas.backends.noise.NoiseSpec`), every split is also scored on
     qsim trajectories under that noise (``noisy_<split>_*`` metrics, on the first
@@ -82,7 +88,7 @@ def evaluate(
     check_compatible(dag, task)
     splits = tuple(dict.fromkeys(("val", *splits)))
     key = result_key(dag, task, config, noise, noise_inputs)
-    record = cache.get(key) if cache is not None else None
+    record = cached(cache, key, pruning=prune is not None)
     if record is not None:
         missing = [s for s in splits if f"{s}_score" not in record.metrics and (s == "val" or task.has_data)]
         if not missing:
@@ -92,10 +98,10 @@ def evaluate(
         if noise is not None:
             extra.update(_noisy_splits(dag, task, record.param_array, missing, noise, noise_inputs))
         record = record.with_metrics(extra, score_seconds=record.score_seconds + time.perf_counter() - t0)
-        cache.put(key, record)
+        store(cache, key, record)
         return dataclasses.replace(record, cached=True)
 
-    result = train(dag, task, config)
+    result = train(dag, task, config, report=prune)
     t0 = time.perf_counter()
     metrics = _score_splits(dag, task, result.params, splits, simulator)
     metrics["torch_val_score"] = result.val_score
@@ -113,10 +119,31 @@ def evaluate(
         metrics=metrics,
         train_seconds=result.seconds,
         score_seconds=time.perf_counter() - t0,
+        curve=result.curve,
+        pruned=result.pruned,
     )
-    if cache is not None:
-        cache.put(key, record)
+    store(cache, key, record)
     return record
+
+
+#: a pruned record's cache key is its full training's plus this
+PRUNED = "|pruned"
+
+
+def cached(cache: ResultCache | None, key: str, *, pruning: bool) -> EvaluationRecord | None:
+    """The cached record under ``key``: a full training's, or (when ``pruning``) a pruned one's."""
+    if cache is None:
+        return None
+    record = cache.get(key)
+    if record is None and pruning:
+        record = cache.get(key + PRUNED)
+    return record
+
+
+def store(cache: ResultCache | None, key: str, record: EvaluationRecord) -> None:
+    """Cache ``record`` under ``key`` (under ``key + PRUNED`` if its training was pruned)."""
+    if cache is not None:
+        cache.put(key + PRUNED if record.pruned else key, record)
 
 
 def result_key(dag: CircuitDAG, task: Task, config: TrainConfig, noise: Any = None,

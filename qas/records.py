@@ -30,6 +30,8 @@ class EvaluationRecord:
     train_seconds: float = 0.0
     score_seconds: float = 0.0
     cached: bool = False
+    curve: tuple[float, ...] = ()     # the trainer's reports: validation score per epoch (or -loss per window)
+    pruned: bool = False              # a pruner stopped its training early: a lower-fidelity score
 
     @property
     def dag(self) -> CircuitDAG:
@@ -56,6 +58,7 @@ class EvaluationRecord:
         d = dict(d)
         d.pop("version", None)
         d["params"] = tuple(float(p) for p in d["params"])
+        d["curve"] = tuple(float(v) for v in d.get("curve", ()))
         return cls(**d)
 
     @classmethod

@@ -4,6 +4,12 @@ Adam with a cosine schedule; data tasks run epochs of mini-batches with early st
 the validation score (measured on the torch backend, which a test pins to qsim to 1e-5);
 tasks without data run full-batch steps and stop when the loss stops improving. The same
 circuit, task, config and seed give the same parameters.
+
+Multi-fidelity search hooks in through ``report``: after every epoch (data tasks: the torch
+validation score) or every 20-step window (tasks without data: minus the best loss so far) the
+trainer calls ``report(step, value)``, steps counted from 1; a true answer stops the training
+there (a pruned candidate, :attr:`TrainResult.pruned`). The last step is never offered: there
+is nothing left to save.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -67,6 +73,11 @@ class TrainResult:
     steps: int
     seconds: float
     history: tuple[float, ...] = field(default=())  # validation score per epoch, or loss per window
+    pruned: bool = False      # ``report`` stopped it before its last epoch (window)
+    curve: tuple[float, ...] = field(default=())  # what was reported: score per epoch, or -loss per window
+
+
+Report = Callable[[int, float], bool]
 
 
 def check_compatible(dag: CircuitDAG, task: Task) -> None:
@@ -80,11 +91,12 @@ def check_compatible(dag: CircuitDAG, task: Task) -> None:
         raise CircuitError(f"the circuit reads {dag.num_features} features; the task provides {task.num_features}")
 
 
-def train(dag: CircuitDAG, task: Task, config: TrainConfig = TrainConfig()) -> TrainResult:
-    """Train ``dag``'s parameters on ``task``; deterministic for a fixed ``config.seed``."""
+def train(dag: CircuitDAG, task: Task, config: TrainConfig = TrainConfig(), *, report: Report | None = None) -> TrainResult:
+    """Train ``dag``'s parameters on ``task``; deterministic for a fixed ``config.seed`` (and,
+    with ``report``, for the same answers)."""
     check_compatible(dag, task)
     with torch_threads(config.threads):
-        return _train(dag, task, config)
+        return _train(dag, task, config, report)
 
 
 @contextmanager
@@ -101,7 +113,7 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _train(dag: CircuitDAG, task: Task, config: TrainConfig) -> TrainResult:
+def _train(dag: CircuitDAG, task: Task, config: TrainConfig, report: Report | None) -> TrainResult:
     import torch
 
     from qas.backends.torch_sv import TorchCircuit, readout
@@ -135,8 +147,8 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig) -> TrainResult:
             n_train = len(task.split("train").targets)
             total = config.epochs * math.ceil(n_train / config.batch_size)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total, 1))
-            best, best_params, history, bad, steps = -math.inf, params.detach().clone(), [], 0, 0
-            for _ in range(config.epochs):
+            best, best_params, history, bad, steps, pruned = -math.inf, params.detach().clone(), [], 0, 0, False
+            for epoch in range(1, config.epochs + 1):
                 for batch in task.batches("train", config.batch_size, rng):
                     step(batch)
                     sched.step()
@@ -149,11 +161,15 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig) -> TrainResult:
                     bad += 1
                     if bad > config.patience:
                         break
-            return TrainResult(best_params.numpy().astype(np.float64), best, steps, time.perf_counter() - t0, tuple(history))
+                if report is not None and epoch < config.epochs and report(epoch, score):
+                    pruned = True
+                    break
+            return TrainResult(best_params.numpy().astype(np.float64), best, steps, time.perf_counter() - t0,
+                               tuple(history), pruned, tuple(history))
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.steps, 1))
         batch = next(iter(task.batches("train", 1)))
         best_loss, best_params, history, bad, window = math.inf, params.detach().clone(), [], 0, 20
-        steps = 0
+        steps, pruned = 0, False
         for steps in range(1, config.steps + 1):
             loss = step(batch)
             sched.step()
@@ -167,8 +183,12 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig) -> TrainResult:
                         break
                 else:
                     bad = 0
+                if report is not None and steps + window <= config.steps and report(len(history), -best_loss):
+                    pruned = True
+                    break
         score = _torch_score(circuit, task, best_params)
-        return TrainResult(best_params.numpy().astype(np.float64), score, steps, time.perf_counter() - t0, tuple(history))
+        return TrainResult(best_params.numpy().astype(np.float64), score, steps, time.perf_counter() - t0,
+                           tuple(history), pruned, tuple(-v for v in history))
 
 
 def _torch_score(circuit: Any, task: Task, params: Any) -> float:

@@ -45,6 +45,7 @@ class SearchConfig:
     noise_inputs: int = 200           # inputs per split scored with noise
     device: str | None = None         # a Google processor (willow-pink, weber, rainbow): its space, qubits and noise
     qubits: str | None = None         # its qubits, "4_5,4_6,..." or AUTO (default): the best connected patch
+    pruner: str | None = None         # multi-fidelity: "successive-halving[:min_resource=1,reduction_factor=3]", "none"
     workers: int | None = None        # evaluate on N > 1 local Dask worker processes (1 or None: in this process)
     dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +54,9 @@ class SearchConfig:
     final_train: dict[str, Any] = field(default_factory=lambda: dict(FINAL_TRAIN))
 
     def __post_init__(self) -> None:
+        from qas.search.pruning import make_pruner
+
+        make_pruner(self.pruner)  # a bad pruner fails here, before any run directory exists
         # a partial training table changes only the keys it names: ``final_train = {epochs = 10}``
         # keeps the final training's learning rate, not TrainConfig's search-time default
         _training_table("train", self.train, {})
@@ -127,7 +131,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
              "study": str, "data_dir": str, "final": bool, "final_candidates": int,
              "final_includes_baselines": bool, "noise": str, "noise_repetitions": int,
-             "noise_inputs": int, "workers": int, "dask_scheduler": str, "device": str, "qubits": str}
+             "noise_inputs": int, "pruner": str, "workers": int, "dask_scheduler": str, "device": str, "qubits": str}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
             raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")

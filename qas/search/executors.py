@@ -89,21 +89,25 @@ class LocalExecutor:
 
     batch_size = 1
 
-    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
+    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any, pruning: Any = None) -> list[EvaluationRecord]:
+        """Records in order; ``pruning`` (a :class:`~qas.search.pruning.Pruning`) may stop
+        trainings early. Each circuit gets its own copy: one batch's trials do not see each other."""
+        import copy
+
         from qas.evaluation import evaluate
 
         return [evaluate(d, stage.task, train_cfg, splits=stage.splits, cache=stage.cache, noise=stage.noise,
-                         noise_inputs=stage.noise_inputs) for d in dags]
+                         noise_inputs=stage.noise_inputs, prune=copy.copy(pruning)) for d in dags]
 
 
 def _evaluate_on_worker(dag_json: str, task_args: tuple, train: dict, splits: tuple[str, ...], noise: Any,
-                        noise_inputs: int | None) -> dict:
+                        noise_inputs: int | None, pruning: Any = None) -> dict:
     """Runs on a Dask worker: build (once) the task, train and score one circuit."""
     from qas.evaluation import evaluate
     from qas.trainer import TrainConfig
 
     record = evaluate(CircuitDAG.from_json(dag_json), build_stage_task(task_args), TrainConfig(**train),
-                      splits=splits, noise=noise, noise_inputs=noise_inputs)
+                      splits=splits, noise=noise, noise_inputs=noise_inputs, prune=pruning)
     return record.to_dict()
 
 
@@ -128,30 +132,29 @@ class DaskExecutor:
         n = len(self.client.scheduler_info().get("workers", {})) or (workers or 1)
         self.batch_size = batch_size or n
 
-    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any) -> list[EvaluationRecord]:
+    def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any, pruning: Any = None) -> list[EvaluationRecord]:
         from distributed import as_completed
 
-        from qas.evaluation import evaluate, result_key
+        from qas.evaluation import cached, evaluate, result_key, store
 
         out: list[EvaluationRecord | None] = [None] * len(dags)
         futures = {}
         keys = [result_key(d, stage.task, train_cfg, stage.noise, stage.noise_inputs) for d in dags]
         for i, (dag, key) in enumerate(zip(dags, keys)):
-            if stage.cache is not None and stage.cache.get(key) is not None:
+            if cached(stage.cache, key, pruning=pruning is not None) is not None:
                 # trained before: the driver returns it, scoring any split it lacks
                 out[i] = evaluate(dag, stage.task, train_cfg, splits=stage.splits, cache=stage.cache,
-                                  noise=stage.noise, noise_inputs=stage.noise_inputs)
+                                  noise=stage.noise, noise_inputs=stage.noise_inputs, prune=pruning)
             else:
                 futures[i] = self.client.submit(
                     _evaluate_on_worker, dag.to_json(), stage.task_args, dataclasses.asdict(train_cfg),
-                    stage.splits, stage.noise, stage.noise_inputs, pure=False,
+                    stage.splits, stage.noise, stage.noise_inputs, pruning, pure=False,
                 )
         index = {fut.key: i for i, fut in futures.items()}
         for fut in as_completed(list(futures.values())):  # cache each as it lands: a crash loses none
             i = index[fut.key]
             record = EvaluationRecord.from_dict(fut.result())
-            if stage.cache is not None:
-                stage.cache.put(keys[i], record)
+            store(stage.cache, keys[i], record)
             out[i] = record
         return out  # type: ignore[return-value]
 

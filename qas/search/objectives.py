@@ -5,7 +5,8 @@ what the final round calls with its longer training. Where the evaluations run i
 ``executor``: this process (the default) or a Dask cluster
 (:class:`~qas.search.executors.DaskExecutor`), which sets how many circuits it takes at once.
 Results are cached by the stage's result cache (a circuit is never trained twice for the
-same task and training).
+same task and training). It takes part in multi-fidelity search: given a
+:class:`~qas.search.pruning.Pruning`, each training asks it after every epoch whether to go on.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ class TrainingObjective:
     def batch_size(self) -> int:
         return self.executor.batch_size
 
-    def __call__(self, dags: Sequence[CircuitDAG]) -> list[EvaluationRecord]:
-        return self.executor.evaluate(self.stage, list(dags), self.train_config)
+    def __call__(self, dags: Sequence[CircuitDAG], pruning: Any = None) -> list[EvaluationRecord]:
+        """Records in order; with ``pruning`` (a :class:`~qas.search.pruning.Pruning`, which
+        :func:`~qas.search.optimize.optimize` passes when the study has a pruner) weak
+        candidates stop training early."""
+        return self.executor.evaluate(self.stage, list(dags), self.train_config, pruning)
 
     def __repr__(self) -> str:
         return f"TrainingObjective(task={self.stage.task!r}, splits={self.stage.splits}, executor={type(self.executor).__name__})"

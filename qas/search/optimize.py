@@ -15,7 +15,12 @@ the loop is built on ``ask``/``tell`` and knows nothing about what an evaluation
   is evaluated (so no circuit is evaluated twice and the budget is global), keeps the
   heartbeats of running trials fresh, and hands over the circuits others evaluated. The
   default, :class:`Alone`, has nobody to share with;
-- **callbacks** run after each ``tell`` with ``(study, trial, record)``, like Optuna's.
+- **callbacks** run after each ``tell`` with ``(study, trial, record)``, like Optuna's;
+- the study's **pruner** makes the search multi-fidelity, as in Optuna: the objective gets a
+  :class:`~qas.search.pruning.Pruning` (the pruner and the finished trials' curves), its
+  trainings report per-epoch scores and stop where the pruner says, and each trial keeps its
+  curve as Optuna intermediate values (``trial.intermediate_values``) and ``pruned`` as a
+  user attribute.
 
 The budget counts unique evaluated circuits. A proposal of a circuit already evaluated is
 answered from the history at no cost (``agent.tell(..., revisit=True)``) and recorded on the
@@ -32,6 +37,7 @@ from qas.core.circuit import CircuitDAG
 from qas.core.errors import QasError
 from qas.records import EvaluationRecord
 from qas.search.base import Agent, Observation, Proposal, Visited
+from qas.search.pruning import Pruning
 
 if TYPE_CHECKING:
     import optuna
@@ -50,7 +56,7 @@ class Objective(Protocol):
 
     batch_size: int
 
-    def __call__(self, dags: Sequence[CircuitDAG]) -> list[EvaluationRecord]: ...
+    def __call__(self, dags: Sequence[CircuitDAG], pruning: Any = None) -> list[EvaluationRecord]: ...
 
 
 Callback = Callable[["optuna.Study", "optuna.trial.FrozenTrial", EvaluationRecord], None]
@@ -130,7 +136,7 @@ def optimize(
             return study
         try:
             with coordinator.running([c.trial for c in batch]):
-                records = objective([c.proposal.dag for c in batch])
+                records = objective([c.proposal.dag for c in batch], pruning=Pruning.of(study))
         except BaseException:
             for c in batch:
                 study.tell(c.trial, state=optuna.trial.TrialState.FAIL)
@@ -193,6 +199,10 @@ def tell(study: "optuna.Study", agent: Agent, visited: Visited, candidate: Candi
     trial.set_user_attr("train_seconds", record.train_seconds)
     trial.set_user_attr("score_seconds", record.score_seconds)
     trial.set_user_attr("cached", record.cached)
+    for step, value in enumerate(record.curve, 1):
+        trial.report(value, step)
+    if record.pruned:
+        trial.set_user_attr("pruned", True)
     frozen = study.tell(trial, record.score)
     visited.claimed.discard(dag.key)
     _mark(agent, visited, dag, record.score)

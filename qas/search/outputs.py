@@ -236,6 +236,9 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
         f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim); "
         f"{stats['cache_hits']} cache hits",
+        *([f"- multi-fidelity: {stats['pruned']} of {stats['evaluated']} candidates stopped early by the pruner, "
+           f"{stats['pruned_seconds_saved']:.0f} CPU-s of training saved (estimated from each one's cost per step); "
+           f"pruner: {stats['pruner']}"] if "pruner" in stats else []),
         "- every number below is computed on qsim (`qsimcirq`)",
         "",
     ]

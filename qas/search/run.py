@@ -23,6 +23,7 @@ from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 from qas.search.config import SearchConfig
 from qas.search.outputs import fmt, plot_curve, write_best, write_finalists, write_leaderboard, write_report
+from qas.search.pruning import describe, is_active, pruned, savings
 from qas.search.runner import SearchState, completed_trials, prepare, run_loop
 
 #: hand-designed ansätze trained next to the winner, as baselines and (if in the space) contenders
@@ -192,7 +193,10 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
                 **{k: v for k, v in rec.metrics.items() if k in ("val_score", "test_score")},
                 "circuit": rec.dag.to_dict()}
 
-    top = found_trials(ranked_trials)[: config.final_candidates]
+    # circuits whose search training a pruner stopped have a lower-fidelity score: they compete
+    # only when too few trained fully
+    found = found_trials(ranked_trials)
+    top = ([t for t in found if not pruned(t)] + [t for t in found if pruned(t)])[: config.final_candidates]
     # a hand-designed ansatz whose two-qubit gates leave the space's coupling map (a device's couplers)
     # cannot run there: it is left out
     built = [(spec, build_ansatz(spec, space)) for spec in BASELINE_ANSATZE]
@@ -248,6 +252,9 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "cache_hits": state.cache_hits,
         "agent_note": state.agent_note,
     }
+    if is_active(state.study.pruner):
+        stats["pruner"] = describe(state.study.pruner)
+        stats["pruned"], stats["pruned_seconds_saved"] = savings(trials, cfg.train, state.task.has_data)
     if cfg.final:
         objective = TrainingObjective.of_run(cfg, final=True, cache=state.cache, noise=state.noise, executor=executor)
         fr = final_round(objective, cfg, state.space, ranked_trials, console)

@@ -57,6 +57,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.search.storage import default_storage_url, get_storage, retry_on_race
 
     from qas.search.device_target import device_setting, noise_of
+    from qas.search.pruning import make_pruner
 
     # everything that can fail on the user's input fails before the run directory is touched
     run_dir = Path(run_dir)
@@ -100,6 +101,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
         storage=storage,
         direction="maximize",
         sampler=agent.sampler(),
+        pruner=make_pruner(config.pruner),
         load_if_exists=True,
     ))
     study.set_user_attr("config", config.to_dict())

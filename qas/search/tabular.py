@@ -130,7 +130,8 @@ class TableObjective:
         self.task, self.table, self.index, self.project = task, table, index, project
         self.rows: list[int] = []
 
-    def __call__(self, dags: Sequence[CircuitDAG]) -> list[EvaluationRecord]:
+    def __call__(self, dags: Sequence[CircuitDAG], pruning: Any = None) -> list[EvaluationRecord]:
+        """One record per circuit; ``pruning`` is ignored: a lookup has no training to stop."""
         out = []
         for dag in dags:
             i = self.index.position(dag)

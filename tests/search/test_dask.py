@@ -7,14 +7,17 @@ from qas.search.runner import completed_trials, prepare
 
 
 def test_two_local_dask_workers(tmp_path):
+    """... with multi-fidelity: the pruner's decisions travel to the workers with the curves."""
     cfg = SearchConfig(task="state-prep", agent="evolution", budget=8, seed=4, final=False, workers=2,
-                       train={"steps": 15, "patience": 0, "lr": 0.1})
+                       train={"steps": 60, "patience": 5, "lr": 0.1}, pruner="successive-halving")
     summary = search(cfg, tmp_path / "run", progress=False)
     state = prepare(cfg, tmp_path / "run")
     trials = completed_trials(state.study)
     assert summary.evaluated == len(trials) == 8
     assert len({t.user_attrs["key"] for t in trials}) == 8
     assert all("val_score" in t.user_attrs["metrics"] for t in trials)
+    assert all(len(t.intermediate_values) == (1 if t.user_attrs.get("pruned") else 3) for t in trials)
+    assert any(t.user_attrs.get("pruned") for t in trials)
 
 
 def test_the_final_round_on_two_workers_matches_the_local_one(tmp_path, monkeypatch):
