@@ -8,6 +8,7 @@
   (encoder-free features of circuits).
 - A classical yardstick: :func:`mlp_accuracy` (an MLP classifier on a task's features).
 - :func:`over_seeds`: hand-built circuits trained and scored on qsim once per seed.
+- :func:`sampled_circuits`: a reproducible sample of distinct random circuits of a space.
 """
 
 from __future__ import annotations
@@ -263,3 +264,19 @@ def load_module(path: str) -> Any:
     sys.modules["torch_sv_compare"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def sampled_circuits(space: Any, n: int, seed: int = 0) -> list:
+    """``n`` distinct circuits of ``space``, drawn in order from ``random.Random(seed)``."""
+    import random
+
+    from search_spaces import sample_circuit
+
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    for _ in range(100 * n):
+        d = sample_circuit(space, rng)
+        out.setdefault(d.key, d)
+        if len(out) == n:
+            break
+    return list(out.values())

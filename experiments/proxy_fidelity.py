@@ -33,7 +33,7 @@ import argparse
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from common import RESULTS, upsert_rows, write_rows
+from common import RESULTS, sampled_circuits, upsert_rows, write_rows
 from scipy.stats import kendalltau
 
 from qas import CircuitDAG, ResultCache, TrainConfig, evaluate
@@ -70,17 +70,14 @@ def curve(variant: str, circuit: str, train: dict[str, Any]) -> tuple[list[float
 
 
 def calibrate(args: argparse.Namespace) -> None:
-    import random
-
     import numpy as np
     from scipy.stats import spearmanr
 
-    from search_spaces import load_space, sample_circuit
+    from search_spaces import load_space
 
     task = build_task("fashionmnist", variant=args.variant)
     space = load_space(task.default_space)
-    rng = random.Random(args.seed)
-    dags = list({d.key: d for d in (sample_circuit(space, rng) for _ in range(args.curves * 2))}.values())[: args.curves]
+    dags = sampled_circuits(space, args.curves, args.seed)
     base = {**SEARCH_TRAIN, **task.search_train, "seed": 0}
     long = {**base, "epochs": args.epochs, "patience": args.epochs}
     jobs = [(d.to_json(), long) for d in dags] + [(d.to_json(), base) for d in dags]

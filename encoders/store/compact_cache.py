@@ -80,10 +80,10 @@ def rebuild_pool(
         cdir.mkdir(parents=True, exist_ok=True)
         tokens = pool_tokens(featurizer, pool)
         if tokens is not None:
-            tmp = cdir / "pool_tokens.tmp.npz"
+            tmp = cdir / f"pool_tokens.{os.getpid()}.tmp.npz"  # per process: workers may rebuild side by side
             np.savez(tmp, tokens=tokens[0], lengths=tokens[1])
             tmp.replace(tok_file)
-            tmp = cdir / "latents.tmp.npy"
+            tmp = cdir / f"latents.{os.getpid()}.tmp.npy"
             np.save(tmp, latents)
             tmp.replace(lat_file)
     except OSError:
