@@ -11,7 +11,7 @@ They are measured on:
 
 - the labelled tables (``results/tabular_paper4q.npz``, ``tabular_paper8q.npz``): ``--rows`` rows
   drawn at random (seed 0) from each, against every score column;
-- FashionMNIST candidates: the circuits of ``results/proxy_curves.csv`` (fashion-2, sampled
+- FashionMNIST candidates: the circuits of ``results/proxy_curves_fashion-2.csv`` (fashion-2, sampled
   from its space, each trained for 9 epochs with the search's training), against that score.
 
 For each predictor and column: the Spearman correlation with the trained score, the fraction of
@@ -34,7 +34,7 @@ import numpy as np
 from common import RESULTS, read_rows, sampled_circuits, write_rows
 from scipy.stats import spearmanr
 
-from qas.backends.predictors import entangling_capability, expressibility, gradient_variance
+from qas.backends import entangling_capability, expressibility, gradient_variance
 from qas.search import load_table
 from qas.tasks import build_task
 from search_spaces import load_space
@@ -75,12 +75,12 @@ def main() -> None:
         table = load_table(RESULTS / f"tabular_{name}.npz")
         rows = np.sort(np.random.default_rng(0).choice(len(table), size=min(args.rows, len(table)), replace=False))
         sets.append((name, [table.pool[i] for i in rows], {c: np.asarray(v)[rows] for c, v in table.scores.items()}))
-    curves = read_rows(RESULTS / "proxy_curves.csv")
+    curves = read_rows(RESULTS / "proxy_curves_fashion-2.csv")
     if curves:
-        space = load_space(build_task("fashionmnist", variant=curves[0]["variant"]).default_space)
+        space = load_space(build_task("fashionmnist", variant=curves[0]["task"]).default_space)
         dags = sampled_circuits(space, len(curves), 0)
         assert [d.key[:12] for d in dags] == [r["circuit"] for r in curves], "proxy_curves.csv is from another sample"
-        sets.append((curves[0]["variant"], dags, {"score (9 epochs)": np.array([float(r["score_full"]) for r in curves])}))
+        sets.append((curves[0]["task"], dags, {"score (9 epochs)": np.array([float(r["score_full"]) for r in curves])}))
 
     out = []
     with ProcessPoolExecutor(args.jobs) as pool:

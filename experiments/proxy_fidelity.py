@@ -19,12 +19,14 @@ for each proxy the Kendall tau between its ranking and the final training's. Row
 ``--curves N`` calibrates multi-fidelity search (``qas search --pruner``) instead: N circuits
 sampled from the task's default space train once for ``--epochs`` epochs with the search's
 training (learning rate and schedule over all epochs, no early stopping), keeping the validation
-score after every epoch; each is also trained with the search's own 3 epochs. For every epoch k
-it reports the Spearman correlation of the score after k epochs with the score after all of
-them, and how many of the true top quarter survive a rung that keeps the top third at k. Rows
-(one per circuit) go to ``results/proxy_curves.csv``, the summary to ``proxy_curves.md``:
+score after every epoch; each is also trained with the search's own 3 epochs. Tasks without
+data report minus the loss every 20 steps of the search's own training. For every step k it
+reports the Spearman correlation of the value after k with the score after all of them, and
+how many of the true top quarter survive a rung that keeps the top third at k. Rows (one per
+circuit) go to ``results/proxy_curves_<task>.csv``, the summary to ``proxy_curves_<task>.md``:
 
-    python experiments/proxy_fidelity.py --curves 40 --variant fashion-2 --epochs 9   # ~15 min on 2 cores
+    python experiments/proxy_fidelity.py --curves 40 --variant fashion-2 --epochs 9   # ~16 min on 2 cores
+    python experiments/proxy_fidelity.py --curves 60 --task tfim-8                    # ~3 min
 """
 
 from __future__ import annotations
@@ -61,10 +63,11 @@ def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple
     return rec.score, rec.train_seconds + rec.score_seconds, rec.cached  # a cache hit keeps its first cost
 
 
-def curve(variant: str, circuit: str, train: dict[str, Any]) -> tuple[list[float], float, float]:
-    """One training of ``circuit`` on ``variant``'s search-time task: its per-epoch validation
-    curve, its qsim search score (best epoch) and its training seconds (first cost if cached)."""
-    task = build_task("fashionmnist", variant=variant)
+def curve(name: str, variant: str | None, circuit: str, train: dict[str, Any]) -> tuple[list[float], float, float]:
+    """One training of ``circuit`` on the search-time task: its curve (validation score per
+    epoch, or minus the loss per 20-step window), its qsim search score and its training seconds
+    (the first cost if cached)."""
+    task = build_task(name, variant=variant)
     rec = evaluate(CircuitDAG.from_json(circuit), task, TrainConfig.from_dict(train), cache=ResultCache(CACHE))
     return list(rec.curve), rec.score, rec.train_seconds
 
@@ -75,42 +78,48 @@ def calibrate(args: argparse.Namespace) -> None:
 
     from search_spaces import load_space
 
-    task = build_task("fashionmnist", variant=args.variant)
+    task = build_task(args.task, variant=args.variant)
+    name = args.variant or args.task
     space = load_space(task.default_space)
     dags = sampled_circuits(space, args.curves, args.seed)
     base = {**SEARCH_TRAIN, **task.search_train, "seed": 0}
-    long = {**base, "epochs": args.epochs, "patience": args.epochs}
+    if task.has_data:  # epochs as rungs: a longer training, compared with the search's own 3 epochs
+        long, unit, length = {**base, "epochs": args.epochs, "patience": args.epochs}, "epoch", f"{args.epochs} epochs"
+    else:  # 20-step windows as rungs: the search's own steps without its early stop
+        long, unit, length = {**base, "patience": base["steps"]}, "window", f"{base['steps']} steps"
     jobs = [(d.to_json(), long) for d in dags] + [(d.to_json(), base) for d in dags]
     with ProcessPoolExecutor(args.jobs) as pool:
-        out = list(pool.map(curve, [args.variant] * len(jobs), [j[0] for j in jobs], [j[1] for j in jobs]))
+        out = list(pool.map(curve, [args.task] * len(jobs), [args.variant] * len(jobs), [j[0] for j in jobs],
+                            [j[1] for j in jobs]))
     longs, shorts = out[: len(dags)], out[len(dags):]
     rows = []
     for d, (c, full, secs), (_, short, short_secs) in zip(dags, longs, shorts):
-        rows.append({"variant": args.variant, "circuit": d.key[:12], "epochs": args.epochs,
-                     **{f"epoch_{k + 1}": round(v, 4) for k, v in enumerate(c)},
-                     "score_full": round(full, 4), "score_3_epochs": round(short, 4),
-                     "seconds_full": round(secs, 1), "seconds_3_epochs": round(short_secs, 1)})
-    write_rows(RESULTS / "proxy_curves.csv", rows)
+        rows.append({"task": name, "circuit": d.key[:12], "steps": len(c),
+                     **{f"{unit}_{k + 1}": round(v, 4) for k, v in enumerate(c)},
+                     "score_full": round(full, 4), "score_search": round(short, 4),
+                     "seconds_full": round(secs, 2), "seconds_search": round(short_secs, 2)})
+    stem = RESULTS / f"proxy_curves_{name}"
+    write_rows(stem.with_suffix(".csv"), rows)
+    steps = min(r["steps"] for r in rows)
     full = np.array([r["score_full"] for r in rows])
     top = set(np.argsort(-full)[: max(1, len(rows) // 4)])
-    lines = [f"# Multi-fidelity calibration: {args.variant}, {len(rows)} circuits of {space.name}",
-             "", f"Each circuit trained for {args.epochs} epochs with the search's training ({base['lr']} lr, cosine "
-             f"over all epochs, no early stopping); 'full' is its best validation score over them (what a trial "
-             f"that is never pruned scores). Written by `python experiments/proxy_fidelity.py --curves "
-             f"{args.curves} --variant {args.variant} --epochs {args.epochs}`.", "",
-             "| score after | Spearman with full | true top quarter kept by a top-third rung |", "|---|---|---|"]
-    for k in range(1, args.epochs):
-        early = np.array([max(r[f"epoch_{j}"] for j in range(1, k + 1)) for r in rows])
+    lines = [f"# Multi-fidelity calibration: {name}, {len(rows)} circuits of {space.name}",
+             "", f"Each circuit trained for {length} with the search's training ({base['lr']} lr, cosine over all "
+             f"of it, no early stopping), reporting after every {unit}; 'full' is its qsim score after all of it (what a "
+             f"trial that is never pruned scores). Written by `python experiments/proxy_fidelity.py --curves "
+             f"{args.curves} --task {args.task}" + (f" --variant {args.variant} --epochs {args.epochs}" if task.has_data else "")
+             + "`.", "", "| reported after | Spearman with full | true top quarter kept by a top-third rung |", "|---|---|---|"]
+    for k in range(1, steps):
+        early = np.array([max(r[f"{unit}_{j}"] for j in range(1, k + 1)) for r in rows])
         kept = set(np.argsort(-early)[: max(1, round(len(rows) / 3))])
-        lines.append(f"| epoch {k} | {spearmanr(early, full).statistic:.2f} | {len(top & kept)}/{len(top)} |")
-    short = np.array([r["score_3_epochs"] for r in rows])
+        lines.append(f"| {unit} {k} | {spearmanr(early, full).statistic:.2f} | {len(top & kept)}/{len(top)} |")
+    short = np.array([r["score_search"] for r in rows])
     kept = set(np.argsort(-short)[: max(1, round(len(rows) / 3))])
-    lines.append(f"| the search's own 3-epoch training (today's search score) | {spearmanr(short, full).statistic:.2f} | "
+    lines.append(f"| the search's own training (today's search score) | {spearmanr(short, full).statistic:.2f} | "
                  f"{len(top & kept)}/{len(top)} |")
-    sec_full = np.mean([r["seconds_full"] for r in rows]) / args.epochs
-    lines += ["", f"Mean training cost: {sec_full:.2f} s per epoch ({np.mean([r['seconds_3_epochs'] for r in rows]):.1f} s "
-              f"per 3-epoch search training)."]
-    (RESULTS / "proxy_curves.md").write_text("\n".join(lines) + "\n")
+    lines += ["", f"Mean training cost: {np.mean([r['seconds_full'] for r in rows]):.2f} s for the full curve, "
+              f"{np.mean([r['seconds_search'] for r in rows]):.2f} s for the search's own training."]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -118,7 +127,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", nargs="?", help="a run directory with finalists.json")
     ap.add_argument("--curves", type=int, default=0, help="calibrate pruning: train this many sampled circuits")
-    ap.add_argument("--variant", default="fashion-2")
+    ap.add_argument("--task", default="fashionmnist", help="with --curves: the task (fashionmnist, tfim-8, state-prep, ...)")
+    ap.add_argument("--variant", default=None, help="with --curves: its variant (fashion-2 for fashionmnist)")
     ap.add_argument("--epochs", type=int, default=9)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--proxies", nargs="+", default=["lr=0.05"], help='TrainConfig overrides, e.g. "lr=0.01,epochs=5"')
@@ -127,6 +137,8 @@ def main() -> None:
     args = ap.parse_args()
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     if args.curves:
+        if args.task == "fashionmnist" and args.variant is None:
+            args.variant = "fashion-2"
         return calibrate(args)
     if not args.run:
         ap.error("give a run directory, or --curves N")

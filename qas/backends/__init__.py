@@ -10,6 +10,8 @@
   :mod:`~qas.backends.qsim_plan` plans a circuit once (over :mod:`~qas.backends.qsim_matrices`)
   and :mod:`~qas.backends.qsim_observables` evaluates the observables;
 - :mod:`~qas.backends.noise`: noise models for noisy scoring;
+- :mod:`~qas.backends.predictors`: training-free predictors (expressibility, entangling
+  capability, gradient variance, Clifford noise resilience);
 - :mod:`~qas.backends.devices`: Google processors (cirq-google): qubits, native gates, calibrated noise.
 
 The names below import lazily, so ``import qas.backends`` imports neither torch nor qsim.
@@ -27,6 +29,9 @@ _EXPORTS = {
     "NoiseFile": "qas.backends.noise",
     "parse_noise": "qas.backends.noise",
     "clifford_noise_resilience": "qas.backends.predictors",
+    "expressibility": "qas.backends.predictors",
+    "entangling_capability": "qas.backends.predictors",
+    "gradient_variance": "qas.backends.predictors",
     "NoisyQsimSimulator": "qas.backends.simulators",
     "QsimSimulator": "qas.backends.simulators",
     "DEVICES": "qas.backends.devices",

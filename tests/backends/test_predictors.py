@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qas import CircuitDAG, Gate
-from qas.backends.predictors import entangling_capability, expressibility, gradient_variance
+from qas.backends import entangling_capability, expressibility, gradient_variance
 from search_spaces import load_space
 from search_spaces.ansatze import build_ansatz
 
