@@ -41,6 +41,11 @@ class PoolIndex:
         new.visited = np.zeros(len(self.pool), dtype=bool)
         return new
 
+    def subset(self, positions: Sequence[int]) -> "PoolIndex":
+        """A fresh index over the pool circuits at ``positions`` (in that order)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return PoolIndex([self.pool[i] for i in positions], self.latents[positions], self.space)
+
     @property
     def dim(self) -> int:
         return self.latents.shape[1]

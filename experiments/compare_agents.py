@@ -12,6 +12,8 @@ Methods
     each child is *projected* onto the nearest unvisited labelled circuit under encoder-free
     structural features (gate kind x qubit x layer counts, ``common.StructuralFeatures``).
     A child that is itself labelled is used as is. The population holds the projected circuit.
+  any of them with ":prefilter=params;keep=0.25" (or expressibility): the agent searches only
+    the best-rated part of the pool (``qas.search.Prefilter``); the whole table answers.
   mlp-1000, mlp-online: the GSQAS-style predictor baselines (``qas.search.predictor_queries``):
     an MLP regressor on the latents, trained on 1,000 random labelled circuits given *for free*
     (not counted as queries), or inside the budget (100 random queries, then the top predicted
@@ -60,20 +62,24 @@ def run_agent(method: str, table: LabelledTable, task: LookupTask, latents: np.n
     import optuna
 
     from encoders import PoolIndex
-    from qas.search import AGENTS, SearchContext, TableObjective, optimize
+    from qas.search import AGENTS, Prefilter, SearchContext, TableObjective, optimize
 
     torch_threads()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     index = PoolIndex(table.pool, latents)
     name, _, opts = method.partition(":")  # an agent with options: "reinforce:policy=pool"
     options = {k: _value(v) for k, v in (kv.split("=", 1) for kv in opts.split(";") if kv)}
-    agent = AGENTS.get(name)(SearchContext(space=table.space, seed=seed, index=index), **options)
+    searched = index
+    if "prefilter" in options:  # "random:prefilter=params;keep=0.25": the agent sees the best-rated part
+        rule = Prefilter(options.pop("prefilter"), float(options.pop("keep", 0.25)))
+        searched, _ = rule.restrict(index)
+    agent = AGENTS.get(name)(SearchContext(space=table.space, seed=seed, index=searched), **options)
     project = None
     if method == "evolution":  # mutated children outside the table: their nearest unvisited labelled circuit
         proj = PoolIndex(table.pool, struct.table)
         proj.visited = index.visited  # one visited mask for both
         project = lambda dag: proj.nearest_unvisited(struct.featurize([dag])[0])  # noqa: E731
-    objective = TableObjective(task, table, index, project)
+    objective = TableObjective(task, table, index, project)  # the whole table answers
     optimize(agent, objective, queries)
     return objective.rows
 
@@ -242,10 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     run_log = out_dir / "runs" / f"{tag}runs-{args.part}.jsonl"
     records = [json.loads(l) for f in sorted((out_dir / "runs").glob(f"{tag}runs-*.jsonl"))
                for l in f.read_text().splitlines() if l.strip()]
-    budget_for = {k: int(v) for k, v in (x.split("=") for x in args.budget_for.split(",") if x)}
+    budget_for = {k: int(v) for k, v in (x.rsplit("=", 1) for x in args.budget_for.split(",") if x)}
     if args.gp_queries:
         budget_for.setdefault("bo", args.gp_queries)
-    seeds_for = {k: int(v) for k, v in (x.split("=") for x in args.seeds_for.split(",") if x)}
+    seeds_for = {k: int(v) for k, v in (x.rsplit("=", 1) for x in args.seeds_for.split(",") if x)}
     done = {(r["table"], r["task"], r["method"], r["seed"], r["queries_requested"]) for r in records}
     with open(run_log, "a") as log:
         for path in paths:

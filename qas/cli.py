@@ -218,6 +218,8 @@ def search_cmd(
     dask_scheduler: Optional[str] = typer.Option(None, "--dask-scheduler", help="Or on a Dask cluster: tcp://host:port."),
     pruner: Optional[str] = typer.Option(None, "--pruner", help="Stop weak candidates' training early (Optuna's pruners): "
                                          "successive-halving[:min_resource=1,reduction_factor=3], median, or none."),
+    prefilter: Optional[str] = typer.Option(None, "--prefilter", help="Search only the best-rated part of the pool, "
+                                            "rated before training: params[:keep=0.25] or expressibility[:keep=0.25]."),
     data: Optional[Path] = DATA, target: Optional[str] = TARGET, test: Optional[Path] = TEST,
     features: Optional[str] = FEATURES,
     task_option: Optional[list[str]] = typer.Option(
@@ -248,7 +250,7 @@ def search_cmd(
         task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler, device=device, qubits=qubits,
-        pruner=pruner,
+        pruner=pruner, prefilter=prefilter,
     )
     if seed_circuits:
         cfg = _with_seed_circuits(cfg, seed_circuits)

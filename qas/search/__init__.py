@@ -11,6 +11,8 @@ from qas.search.executors import DaskExecutor, LocalExecutor
 from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
 from qas.search.objectives import TrainingObjective
 from qas.search.optimize import Alone, Candidate, Objective, optimize
+from qas.search.prefilter import Prefilter
+from qas.search.pruning import Pruning, make_pruner
 from qas.search.run import FinalRound, SearchResult, SearchSummary, default_run_dir, search
 from qas.search.run_dir import RunDir, open_run
 from qas.search.tabular import THRESHOLDS, LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks, write_table
@@ -31,6 +33,8 @@ __all__ = [
     "Objective",
     "Observation",
     "PREDICTORS",
+    "Prefilter",
+    "Pruning",
     "Proposal",
     "RunDir",
     "SEARCH_TRAIN",
@@ -50,6 +54,7 @@ __all__ = [
     "load_config",
     "label_pool",
     "load_table",
+    "make_pruner",
     "lookup_tasks",
     "open_run",
     "optimize",

@@ -49,6 +49,7 @@ class SearchConfig:
     # (measured: it halves the CPU of random search with the same best circuit, but misled bo-pool
     # on state-prep, and epochs 1-3 do not rank fashion-2 circuits; experiments/README.md §5)
     pruner: str | None = None
+    prefilter: str | None = None      # search the best-rated part of the pool: "params[:keep=0.25]", "expressibility"
     workers: int | None = None        # evaluate on N > 1 local Dask worker processes (1 or None: in this process)
     dask_scheduler: str | None = None # or on an existing Dask cluster, tcp://host:port
     agent_options: dict[str, Any] = field(default_factory=dict)
@@ -59,7 +60,10 @@ class SearchConfig:
     def __post_init__(self) -> None:
         from qas.search.pruning import make_pruner
 
-        make_pruner(self.pruner)  # a bad pruner fails here, before any run directory exists
+        from qas.search.prefilter import Prefilter
+
+        make_pruner(self.pruner)  # a bad pruner or pre-filter fails here, before any run directory exists
+        Prefilter.parse(self.prefilter)
         # a partial training table changes only the keys it names: ``final_train = {epochs = 10}``
         # keeps the final training's learning rate, not TrainConfig's search-time default
         _training_table("train", self.train, {})
@@ -134,7 +138,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
              "task": str, "variant": str, "agent": str, "space": str, "embeddings": str, "storage": str,
              "study": str, "data_dir": str, "final": bool, "final_candidates": int,
              "final_includes_baselines": bool, "noise": str, "noise_repetitions": int,
-             "noise_inputs": int, "pruner": str, "workers": int, "dask_scheduler": str, "device": str, "qubits": str}
+             "noise_inputs": int, "pruner": str, "prefilter": str, "workers": int, "dask_scheduler": str, "device": str, "qubits": str}
     for k, t in types.items():
         if k in data and (not isinstance(data[k], t) or (t is int and isinstance(data[k], bool))):
             raise QasError(f"{path}: {k} must be {t.__name__}, got {data[k]!r}")

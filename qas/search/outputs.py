@@ -239,6 +239,7 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
         *([f"- multi-fidelity: {stats['pruned']} of {stats['evaluated']} candidates stopped early by the pruner, "
            f"{stats['pruned_seconds_saved']:.0f} CPU-s of training saved (estimated from each one's cost per step); "
            f"pruner: {stats['pruner']}"] if "pruner" in stats else []),
+        *([f"- {stats['prefilter_note']}"] if stats.get("prefilter_note") else []),
         "- every number below is computed on qsim (`qsimcirq`)",
         "",
     ]

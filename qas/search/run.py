@@ -251,6 +251,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
         "cache_hits": state.cache_hits,
         "agent_note": state.agent_note,
+        "prefilter_note": state.prefilter_note,
     }
     if is_active(state.study.pruner):
         stats["pruner"] = describe(state.study.pruner)

@@ -45,6 +45,7 @@ class SearchState:
     cache_hits: int = 0
     device: Any = None     # a DeviceSetting (qas.search.device_target) with --device
     agent_note: str = ""  # why the default agent was chosen (the report says it)
+    prefilter_note: str = ""  # what a pre-filter left out of the pool (the report says it)
 
 
 def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -> SearchState:
@@ -57,6 +58,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.search.storage import default_storage_url, get_storage, retry_on_race
 
     from qas.search.device_target import device_setting, noise_of
+    from qas.search.prefilter import Prefilter
     from qas.search.pruning import make_pruner
 
     # everything that can fail on the user's input fails before the run directory is touched
@@ -74,7 +76,12 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
                                    qubits=setting.qubit_names if setting is not None else None)
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
-    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings, seed=config.seed, budget=config.budget)
+    prefilter = Prefilter.parse(config.prefilter)
+    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings or prefilter is not None,
+                       seed=config.seed, budget=config.budget)
+    prefilter_note = ""
+    if prefilter is not None:
+        index, prefilter_note = prefilter.restrict(index)
     context = SearchContext(space=space, seed=config.seed, index=index)
     agent = agent_cls(context, **config.agent_options)
     noise = noise_of(config, setting)
@@ -112,7 +119,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
                         ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise,
-                        agent_note=why if config.agent == default_agent else "", device=setting)
+                        agent_note=why if config.agent == default_agent else "", device=setting,
+                        prefilter_note=prefilter_note)
     _fail_stale_trials(state)
     _restore(state)
     return state
