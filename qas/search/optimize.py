@@ -108,14 +108,15 @@ def optimize(
     """Evaluate new circuits until ``budget`` unique circuits are evaluated (or claimed, by all
     workers); returns the study.
 
-    ``study`` defaults to an in-memory one with the agent's sampler; pass the run's study to
-    record the trials in it. ``visited`` holds what the study already evaluated (a resumed
+    ``study`` defaults to an in-memory one with the agent's sampler and no pruner; pass the
+    run's study to record the trials in it (its pruner, if any, makes the search multi-fidelity). ``visited`` holds what the study already evaluated (a resumed
     run's history). ``trial_attrs`` are set on every new trial (e.g. the run's seed).
     """
     import optuna
 
     if study is None:
-        study = optuna.create_study(direction="maximize", sampler=agent.sampler())
+        # no pruner unless asked for (Optuna's default would be a MedianPruner)
+        study = optuna.create_study(direction="maximize", sampler=agent.sampler(), pruner=optuna.pruners.NopPruner())
     visited = visited if visited is not None else Visited()
     coordinator = coordinator or Alone()
     attrs = dict(trial_attrs or {})

@@ -116,3 +116,27 @@ def test_a_pruned_search_keeps_curves_skips_pruned_finalists_and_reports_the_sav
     assert [(t.user_attrs["key"], t.user_attrs.get("pruned", False), t.value) for t in trials2] == \
         [(t.user_attrs["key"], t.user_attrs.get("pruned", False), t.value) for t in trials]
     assert again.best_key == summary.best_key
+
+
+def test_optimize_prunes_only_when_the_study_has_a_pruner():
+    """optimize's own study has no pruner (Optuna's default would be a MedianPruner)."""
+    from qas.search import AGENTS, SearchContext, TrainingObjective, optimize
+    from qas.search.executors import Stage
+
+    task = build_task("state-prep")
+    space = load_space(task.default_space)
+    seen = []
+
+    class Spy(TrainingObjective):
+        def __call__(self, dags, pruning=None):
+            seen.append(pruning)
+            return super().__call__(dags, pruning)
+
+    objective = Spy(Stage(task, ("state-prep", None, None, None, ()), ("val",), None, None, None),
+                    TrainConfig(steps=40, patience=2, lr=0.1))
+    agent = AGENTS.get("random")(SearchContext(space=space, seed=0))
+    study = optimize(agent, objective, 3)
+    assert seen == [None] * 3 and isinstance(study.pruner, optuna.pruners.NopPruner)
+    pruned = optuna.create_study(direction="maximize", pruner=make_pruner("successive-halving"))
+    optimize(AGENTS.get("random")(SearchContext(space=space, seed=0)), objective, 3, study=pruned)
+    assert all(isinstance(p, Pruning) for p in seen[3:]) and len(seen) == 6
