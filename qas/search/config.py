@@ -100,6 +100,8 @@ class SearchConfig:
         for k in ("budget", "top_k", "final", "final_candidates", "final_includes_baselines", "data_dir", "storage",
                   "final_train", "workers", "dask_scheduler"):
             d.pop(k, None)
+        if d.get("pruner") == "none":  # runs from before pruners have none
+            d.pop("pruner")
         return d
 
 

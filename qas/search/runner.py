@@ -72,7 +72,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     default_agent, why = plan(space, config.budget, config.embeddings)
     config = config.with_overrides(space=config.space or base.name, agent=config.agent or default_agent,
                                    train=config.resolved_train(task), final_train=config.resolved_final_train(task),
-                                   pruner=config.pruner or _resumed_pruner(run_dir) or "none",
+                                   pruner=config.pruner or "none",
                                    qubits=setting.qubit_names if setting is not None else None)
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
@@ -124,13 +124,6 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     _fail_stale_trials(state)
     _restore(state)
     return state
-
-
-def _resumed_pruner(run_dir: Path) -> str | None:
-    """The pruner of the run in ``run_dir``, if one exists: ``"none"`` for runs from before
-    pruners (a resumed run goes on as it started)."""
-    path = run_dir / "config.toml"
-    return (read_run_config(path).pruner or "none") if path.exists() else None
 
 
 def study_name_of(config: SearchConfig, run_dir: Path) -> str:

@@ -140,3 +140,15 @@ def test_optimize_prunes_only_when_the_study_has_a_pruner():
     pruned = optuna.create_study(direction="maximize", pruner=make_pruner("successive-halving"))
     optimize(AGENTS.get("random")(SearchContext(space=space, seed=0)), objective, 3, study=pruned)
     assert all(isinstance(p, Pruning) for p in seen[3:]) and len(seen) == 6
+
+
+def test_runs_from_before_pruners_resume(tmp_path):
+    cfg = SearchConfig(task="state-prep", agent="random", budget=2, seed=0, final=False, workers=1,
+                       train={"steps": 10, "patience": 0, "lr": 0.1})
+    search(cfg, tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "config.toml"
+    assert 'pruner = "none"' in path.read_text()
+    path.write_text(path.read_text().replace('pruner = "none"\n', ""))  # as written before pruners
+    assert search(cfg.with_overrides(budget=3), tmp_path / "run", progress=False).evaluated == 3
+    with pytest.raises(QasError, match="pruner"):
+        search(cfg.with_overrides(budget=4, pruner="successive-halving"), tmp_path / "run", progress=False)
