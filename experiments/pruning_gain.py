@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, write_rows
+from common import RESULTS, read_rows, upsert_rows
 
 from qas.search import open_run, search
 
@@ -52,31 +52,40 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=60)
     ap.add_argument("--pruner", default="successive-halving:min_resource=2,reduction_factor=4")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--summary-only", action="store_true", help="rewrite the summary from the CSV, run nothing")
     args = ap.parse_args()
     jobs = [(t, a, int(s), args.budget, p) for t in args.tasks.split(",") for a in args.agents.split(",")
             for s in args.seeds.split(",") for p in ("none", args.pruner)]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(run, *zip(*jobs)))
-    write_rows(RESULTS / "pruning_gain.csv", rows)
+    rows = []
+    if not args.summary_only:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            rows = list(pool.map(run, *zip(*jobs)))
+    # the table holds every (task, agent, seed, budget, pruner) run so far; the summary covers them all
+    upsert_rows(RESULTS / "pruning_gain.csv", rows, key=("task", "agent", "seed", "budget", "pruner"))
+    rows = [{**r, **{k: float(r[k]) for k in ("train_cpu_s", "score_cpu_s", "pruned", "best", "best_full")}}
+            for r in read_rows(RESULTS / "pruning_gain.csv")]
+    pairs = list(dict.fromkeys((r["task"], r["agent"]) for r in rows))
     lines = ["# Multi-fidelity search: a pruner against none", "",
-             f"Written by `python experiments/pruning_gain.py --tasks {args.tasks} --agents {args.agents} --seeds "
-             f"{args.seeds} --budget {args.budget}`; one core per search, no final round. 'best' is the best search "
-             "score among fully trained circuits; with the random agent both runs train the same circuits.", "",
+             "Written by `python experiments/pruning_gain.py` (rows accumulate across invocations, e.g. "
+             "`--agents random,bo-pool`, then `--agents evolution`); one core per search, no final round. 'best' is "
+             "the best search score among fully trained circuits; with the random agent both runs train the same "
+             "circuits.", "",
              "| task | agent | pruner | pruned / budget | training CPU-s (sum over seeds) | ratio | training + scoring ratio | best per seed | same best circuit |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for task in args.tasks.split(","):
-        for agent in args.agents.split(","):
-            off = [r for r in rows if (r["task"], r["agent"], r["pruner"]) == (task, agent, "none")]
-            on = [r for r in rows if (r["task"], r["agent"]) == (task, agent) and r["pruner"] != "none"]
-            t_off, t_on = sum(r["train_cpu_s"] for r in off), sum(r["train_cpu_s"] for r in on)
-            all_off = t_off + sum(r["score_cpu_s"] for r in off)
-            all_on = t_on + sum(r["score_cpu_s"] for r in on)
-            lines.append(f"| {task} | {agent} | none | 0 | {t_off:.1f} | 1.00 | 1.00 | "
-                         + ", ".join(f"{r['best_full']:.4f}" for r in off) + " | |")
-            same = sum(a["best_key"] == b["best_key"] for a, b in zip(off, on))
-            lines.append(f"| {task} | {agent} | {on[0]['pruner']} | {np.mean([r['pruned'] for r in on]):.0f} / {args.budget} | "
-                         f"{t_on:.1f} | {t_on / t_off:.2f} | {all_on / all_off:.2f} | " + ", ".join(f"{r['best_full']:.4f}" for r in on)
-                         + f" | {same} of {len(on)} |")
+    for task, agent in pairs:
+        off = [r for r in rows if (r["task"], r["agent"], r["pruner"]) == (task, agent, "none")]
+        on = [r for r in rows if (r["task"], r["agent"]) == (task, agent) and r["pruner"] != "none"]
+        if not off or not on:
+            continue
+        t_off, t_on = sum(r["train_cpu_s"] for r in off), sum(r["train_cpu_s"] for r in on)
+        all_off = t_off + sum(r["score_cpu_s"] for r in off)
+        all_on = t_on + sum(r["score_cpu_s"] for r in on)
+        lines.append(f"| {task} | {agent} | none | 0 | {t_off:.1f} | 1.00 | 1.00 | "
+                     + ", ".join(f"{r['best_full']:.4f}" for r in off) + " | |")
+        same = sum(a["best_key"] == b["best_key"] for a, b in zip(off, on))
+        lines.append(f"| {task} | {agent} | {on[0]['pruner']} | {np.mean([r['pruned'] for r in on]):.0f} / {on[0]['budget']} | "
+                     f"{t_on:.1f} | {t_on / t_off:.2f} | {all_on / all_off:.2f} | " + ", ".join(f"{r['best_full']:.4f}" for r in on)
+                     + f" | {same} of {len(on)} |")
     (RESULTS / "pruning_gain.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
