@@ -28,6 +28,7 @@ import numpy as np
 
 from qas.core.circuit import CircuitDAG
 from qas.core.errors import QasError
+from qas.core.specs import split_spec
 
 
 def _expressibility(dag: CircuitDAG) -> float:
@@ -62,17 +63,14 @@ class Prefilter:
         """``"params"``, ``"expressibility:keep=0.5"``; ``None`` or ``"none"``: no pre-filter."""
         if text is None or text.strip() in ("", "none"):
             return None
-        name, _, args = text.partition(":")
-        keep = 0.25
-        for part in filter(None, (p.strip() for p in args.split(","))):
-            key, eq, value = part.partition("=")
-            if key.strip() != "keep" or not eq:
-                raise QasError(f"pre-filter option {part!r}: the one option is keep=FRACTION, e.g. {name}:keep=0.25")
-            try:
-                keep = float(value)
-            except ValueError:
-                raise QasError(f"pre-filter keep must be a number, got {value!r}") from None
-        return cls(name.strip(), keep)
+        name, options = split_spec(text, "pre-filter", f"keep=FRACTION, e.g. {text.partition(':')[0]}:keep=0.25")
+        if set(options) - {"keep"}:
+            raise QasError(f"pre-filter options {sorted(options)}: the one option is keep=FRACTION, e.g. {name}:keep=0.25")
+        try:
+            keep = float(options.get("keep", 0.25))
+        except ValueError:
+            raise QasError(f"pre-filter keep must be a number, got {options['keep']!r}") from None
+        return cls(name, keep)
 
     def __str__(self) -> str:
         return f"{self.predictor}:keep={self.keep:g}"
