@@ -128,13 +128,23 @@ class PlannedOp:
 
 
 @dataclass
+class Barrier:
+    """Something fusion must not move gates across on its qubits (a noise channel): it gets a
+    block of its own that nothing joins."""
+
+    qubits: Tuple[cirq.Qid, ...]
+    payload: object = None
+
+
+@dataclass
 class Block:
     qubits: List[cirq.Qid]
     ops: List[PlannedOp] = field(default_factory=list)
     alive: bool = True
+    barrier: Optional[Barrier] = None
 
 
-def fuse(ops: Sequence[PlannedOp], max_block_qubits: int) -> List[Block]:
+def fuse(ops: Sequence["PlannedOp | Barrier"], max_block_qubits: int) -> List[Block]:
     """Greedy, order-preserving fusion of operations into blocks of few qubits.
 
     ``last[q]`` is the block holding the latest operation on qubit ``q``.  An
@@ -143,13 +153,22 @@ def fuse(ops: Sequence[PlannedOp], max_block_qubits: int) -> List[Block]:
     blocks own its qubits they are merged only if each is on the "frontier"
     (no later block touches any of its qubits), so moving them to the end
     cannot reorder non-commuting operations.  Otherwise a new block starts.
+    A :class:`Barrier` is a block of its own that no operation joins or merges with, so gates
+    never cross it on its qubits; barriers keep their order among themselves.
     """
     blocks: List[Block] = []
     last: Dict[cirq.Qid, int] = {}
     for op in ops:
+        if isinstance(op, Barrier):
+            blocks.append(Block(list(op.qubits), barrier=op))
+            for q in op.qubits:
+                last[q] = len(blocks) - 1
+            continue
         owners = sorted({last[q] for q in op.qubits if q in last})
         target: Optional[int] = None
-        if len(owners) == 1:
+        if any(blocks[o].barrier is not None for o in owners):
+            pass
+        elif len(owners) == 1:
             blk = blocks[owners[0]]
             extra = [q for q in op.qubits if q not in blk.qubits]
             if len(blk.qubits) + len(extra) <= max_block_qubits:

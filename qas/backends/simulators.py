@@ -153,8 +153,10 @@ class NoisyQsimSimulator:
     ``noise`` is a :class:`~qas.backends.noise.NoiseSpec` or a device's
     :class:`~qas.backends.devices.DeviceNoise`: it gives the model, the qubits and the circuit.
 
-    Trajectories need the public ``qsimcirq`` path (one resolved circuit per input), so this
-    is slower than noiseless scoring; ``max_inputs`` caps the inputs scored per split.
+    The noisy circuit is translated into qsim's form once per call and only its angles change
+    per input (:class:`~qas.backends.qsim_noisy.QsimTrajectoryExpectation`); input ``i`` runs
+    its trajectories with the ``i``-th seed of ``seed``, as ``qsimcirq.QSimSimulator(seed=seed)``
+    would. ``max_inputs`` caps the inputs scored per split.
     """
 
     def __init__(self, noise: Any, *, seed: int = 0, max_inputs: int | None = None) -> None:
@@ -163,24 +165,23 @@ class NoisyQsimSimulator:
         self.max_inputs = max_inputs
 
     def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
-        import cirq
-        import qsimcirq
-
-        from qas.core.cirq_io import resolver
+        from qas.backends.qsim_noisy import QsimTrajectoryExpectation
+        from qas.core.cirq_io import feature_symbols, param_symbols
         from qas.core.errors import QasError
 
         dag, params, features = lower_inputs(dag, params, features)
         if spec.kind == "state":
             raise QasError("noisy scoring gives expectation values; tasks read out as a state vector "
                            "(state-prep, maxcut) are scored without noise")
-        options = qsimcirq.QSimOptions(ev_noisy_repetitions=self.noise.repetitions)
-        sim = qsimcirq.QSimSimulator(qsim_options=options, noise=self.noise.model(), seed=self.seed)
-        rows = [None] if features is None else list(features)
-        resolvers = [resolver(dag, params, None if f is None else f[: dag.num_features]) for f in rows]
+        import cirq
+
         qubits = self.noise.qubits(dag.num_qubits)
-        obs = observables(spec, dag.num_qubits, qubits)
         circuit = self.noise.circuit(dag, params)
-        circuit = circuit + cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
-        values = sim.simulate_expectation_values_sweep(circuit, obs, resolvers)
-        out = np.real(np.asarray(values, dtype=np.complex128))
+        # idle qubits get the model's noise too, as they would on the device
+        circuit += cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
+        program = QsimTrajectoryExpectation(
+            circuit, param_symbols(dag.num_params) + feature_symbols(dag.num_features),
+            observables(spec, dag.num_qubits, qubits), noise=self.noise.model(),
+            repetitions=self.noise.repetitions, seed=self.seed, qubits=sorted(qubits))
+        out = program(_values(dag, params, features))
         return out[:, 0] if spec.kind == "energy" else out

@@ -119,11 +119,17 @@ def test_device_noise_lowers_a_nontrivial_circuits_score(willow, patch4):
     params = np.zeros(dag.num_params)
     params[0::3] = np.pi  # U3(pi, 0, 0) = X (up to phase): the state stays a basis state
     noiseless = QsimSimulator().readout(dag, params, None, Readout("z"))
-    noisy = NoisyQsimSimulator(DeviceNoise(willow, patch4.qubits, repetitions=200), seed=1).readout(
-        dag, params, None, Readout("z"))
+    noise = DeviceNoise(willow, patch4.qubits, repetitions=4000)
+    noisy = NoisyQsimSimulator(noise, seed=1).readout(dag, params, None, Readout("z"))
+    circuit, qubits = noise.circuit(dag, params), sorted(patch4.qubits)
+    rho = cirq.DensityMatrixSimulator(noise=noise.model(), dtype=np.complex128).simulate(
+        circuit, qubit_order=qubits).final_density_matrix
+    exact = np.array([np.real(cirq.Z(q).expectation_from_density_matrix(rho, {p: i for i, p in enumerate(qubits)}))
+                      for q in patch4.qubits])
     assert np.allclose(np.abs(noiseless), 1, atol=1e-5)
-    assert np.abs(noisy).mean() < np.abs(noiseless).mean() - 0.005  # calibrated errors and T1 decay over ~20 moments
-    assert np.abs(noisy).mean() > 0.8  # but a Willow chip is good
+    assert np.abs(noisy[0] - exact).max() < 4 * np.sqrt((1 - exact**2).max() / 4000)  # trajectories are unbiased
+    assert np.abs(exact).mean() < np.abs(noiseless).mean() - 0.005  # calibrated errors and T1 decay over ~20 moments
+    assert np.abs(exact).mean() > 0.95  # but a Willow chip is good
 
 
 def test_exported_best_circuit_is_device_ready(tmp_path, willow, patch4):
