@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qas.core.circuit import CircuitDAG
+from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import QasError
 from qas.core.registry import Registry
 
@@ -383,6 +383,67 @@ def device_circuit(dag: CircuitDAG, params: np.ndarray | Sequence[float] | None,
     return cirq.Circuit(ops, strategy=cirq.InsertStrategy.EARLIEST)
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A circuit placed on a device patch by a router: ``dag`` acts on the patch's qubits
+    (qubit ``j`` is ``qubits[j]``), with SWAPs where its gates needed them, ``params`` in its
+    order, and ``readout[i]``, the patch qubit that holds the original qubit ``i`` at the end."""
+
+    dag: CircuitDAG
+    params: np.ndarray
+    readout: tuple[int, ...]
+
+    @property
+    def swaps(self) -> int:
+        return sum(1 for g in self.dag.gates if g.kind == "SWAP")
+
+
+def route_to_device(dag: CircuitDAG, params: np.ndarray | Sequence[float], device: Device,
+                    qubits: Sequence[Any]) -> Routed:
+    """Place a circuit found without the device in mind onto ``qubits`` of ``device``, the way a
+    compiler would: Cirq's router (``cirq.RouteCQC``, with its own initial mapping) inserts SWAPs
+    so that every two-qubit gate acts on a coupler. :func:`device_circuit` then writes the result
+    in native gates. This is the usual workflow a device-aware search is measured against."""
+    import cirq
+    import networkx as nx
+
+    check_connected(device, qubits)
+    params = np.asarray(params, dtype=np.float64)
+    if len(params) != dag.num_params:
+        raise QasError(f"the circuit has {dag.num_params} parameters, {len(params)} were given")
+    line = cirq.LineQubit.range(dag.num_qubits)
+    placeholders = cirq.Circuit(cirq.IdentityGate(len(g.qubits)).on(*(line[q] for q in g.qubits)).with_tags(i)
+                                for i, g in enumerate(dag.gates))
+    graph = nx.Graph()
+    graph.add_nodes_from(qubits)
+    graph.add_edges_from((qubits[a], qubits[b]) for a, b in induced_couplers(device, qubits))
+    routed, initial, swaps = cirq.RouteCQC(graph).route_circuit(placeholders)
+    index = {q: j for j, q in enumerate(qubits)}
+    slices = dag.param_slices()
+    gates, pieces = [], []
+    for op in routed.all_operations():
+        where = tuple(index[q] for q in op.qubits)
+        tags = [t for t in op.tags if isinstance(t, int)]
+        if not tags:  # an inserted SWAP
+            gates.append(Gate("SWAP", where))
+            continue
+        g = dag.gates[tags[0]]
+        gates.append(Gate(g.kind, where, g.role, g.angles, g.feature, g.weighted))
+        pieces.append((gates[-1], params[slices[tags[0]]] if slices[tags[0]] is not None else params[:0]))
+    placed = CircuitDAG(len(qubits), gates)
+    # the DAG keeps its own canonical order: take each gate's angles in that order (equal gates
+    # on the same qubits depend on each other, so their order is kept and the first match is right)
+    ordered = []
+    for g in placed.gates:
+        if g.kind == "SWAP":
+            continue
+        k = next(i for i, (h, _) in enumerate(pieces) if h == g)
+        ordered.append(pieces.pop(k)[1])
+    new_params = np.concatenate(ordered) if ordered else np.zeros(0)
+    readout = tuple(index[swaps[initial[q]]] for q in line)
+    return Routed(placed, new_params, readout)
+
+
 def validate(device: Device, circuit: Any) -> None:
     """The device's own check (``GridDevice.validate_circuit``); a failure is one line."""
     try:
@@ -400,11 +461,15 @@ class DeviceNoise:
     on its qubits (:func:`device_circuit`), then ``NoiseModelFromGoogleNoiseProperties`` adds
     each gate's depolarising error, its coherent two-qubit error and T1/Tphi decay over each
     moment's duration. (Readout error applies to measurements; expectation values have none.)
+
+    ``readout`` is for a routed circuit (:func:`route_to_device`): circuit qubit ``i`` is read on
+    ``grid_qubits[readout[i]]``; by default on ``grid_qubits[i]``.
     """
 
     device: Device
     grid_qubits: tuple[Any, ...]
     repetitions: int = 100
+    readout: tuple[int, ...] | None = None
 
     def model(self) -> Any:
         return self.device.noise_model()
@@ -412,10 +477,13 @@ class DeviceNoise:
     def qubits(self, n: int) -> list[Any]:
         if n != len(self.grid_qubits):
             raise QasError(f"a {n}-qubit circuit cannot run on the {len(self.grid_qubits)} chosen qubits of {self.device}")
+        if self.readout is not None:
+            return [self.grid_qubits[j] for j in self.readout]
         return list(self.grid_qubits)
 
     def circuit(self, dag: CircuitDAG, params: np.ndarray | None) -> Any:
         return device_circuit(dag, params, self.device, self.grid_qubits)
 
     def __str__(self) -> str:
-        return f"device:{self.device.name}:{','.join(qubit_name(q) for q in self.grid_qubits)}"
+        read = "" if self.readout is None else f":readout={','.join(map(str, self.readout))}"
+        return f"device:{self.device.name}:{','.join(qubit_name(q) for q in self.grid_qubits)}{read}"

@@ -14,7 +14,7 @@ import pytest
 
 from qas import CircuitDAG, Gate
 from qas.backends.devices import (DEVICES, DeviceNoise, device_circuit, device_space, get_device, parse_qubits,
-                                  patch_score, pick_qubits, qubit_name, validate)
+                                  patch_score, pick_qubits, qubit_name, route_to_device, validate)
 from qas.backends.simulators import NoisyQsimSimulator, QsimSimulator
 from qas.core.cirq_io import to_cirq
 from qas.core.errors import QasError, UnknownNameError
@@ -160,3 +160,27 @@ def test_cli_names_a_bad_device_and_a_bad_qubit_in_one_line(tmp_path):
             "--budget", "1", "--out", str(tmp_path / "b"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "qubit '99_1' is not on willow-pink" in " ".join(r.stderr.split())
+
+
+def test_a_circuit_routed_onto_a_patch_computes_what_it_computed(willow, patch4):
+    """A noiselessly found circuit (all-to-all CU3s, features) placed by Cirq's router: with
+    its SWAPs and its readout permutation, every qubit's <Z> is the original's on every input,
+    and its native form on the device qubits passes the device's validation."""
+    rng = np.random.default_rng(0)
+    dag = CircuitDAG(4, [Gate("RY", (q,), "feature", feature=q) for q in range(4)]
+                     + [Gate("CU3", (0, 3), "trainable"), Gate("CU3", (2, 0), "trainable"), Gate("U3", (1,), "trainable"),
+                        Gate("CNOT", (1, 3)), Gate("CU3", (3, 1), "trainable"), Gate("RX", (2,), "feature", feature=4)])
+    params = rng.uniform(-np.pi, np.pi, dag.num_params)
+    routed = route_to_device(dag, params, willow, patch4.qubits)
+    assert routed.swaps >= 1  # (0, 3) and (1, 3) are not couplers of the line patch
+    assert sorted(routed.readout) == [0, 1, 2, 3]
+    feats = rng.uniform(0, np.pi, (6, dag.num_features))
+    want = QsimSimulator().readout(dag, params, feats, Readout("z"))
+    placed = QsimSimulator().readout(routed.dag, routed.params, feats, Readout("z"))
+    np.testing.assert_allclose(placed[:, list(routed.readout)], want, atol=2e-6)
+    native = device_circuit(routed.dag, routed.params, willow, patch4.qubits)
+    validate(willow, cirq.resolve_parameters(native, {f"x{i}": 0.3 for i in range(dag.num_features)}))
+    # scored under the device's noise, each qubit's <Z> is read where the router left it
+    noise = DeviceNoise(willow, patch4.qubits, repetitions=2000, readout=routed.readout)
+    noisy = NoisyQsimSimulator(noise).readout(routed.dag, routed.params, feats[:2], Readout("z"))
+    assert np.abs(noisy - want[:2]).max() < 0.15
