@@ -196,6 +196,8 @@ def search_cmd(
     agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, bo-pool, random, evolution "
                                         "(default: reinforce if the space has embeddings, else evolution)."),
     budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
+    cpu_minutes: Optional[float] = typer.Option(None, "--cpu-minutes", help="Also stop once the candidates' training "
+                                                "and scoring add up to this many CPU-minutes (all workers together)."),
     space: Optional[str] = typer.Option(None, "--space", help="Search space name or TOML file."),
     embeddings: Optional[str] = typer.Option(None, "--embeddings", help="Embedding checkpoint (default: shipped one)."),
     seed: Optional[int] = typer.Option(None, "--seed"),
@@ -247,7 +249,7 @@ def search_cmd(
 
         noise = NoiseFile.load(str(Path(noise).resolve())).path
     cfg = base.with_overrides(
-        task=task, variant=variant, agent=agent, budget=budget, space=space, embeddings=embeddings, seed=seed,
+        task=task, variant=variant, agent=agent, budget=budget, cpu_minutes=cpu_minutes, space=space, embeddings=embeddings, seed=seed,
         train_limit=train_limit, data_dir=None if data_dir is None else str(data_dir), storage=storage, study=study,
         final=final, noise=noise, workers=workers, dask_scheduler=dask_scheduler, device=device, qubits=qubits,
         pruner=pruner, prefilter=prefilter,

@@ -28,6 +28,7 @@ class SearchConfig:
     variant: str | None = None
     agent: str | None = None          # default: reinforce when the space has embeddings, else evolution
     budget: int = 100
+    cpu_minutes: float | None = None  # also stop once the candidates' training and scoring add up to this
     space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
     embeddings: str | None = None     # default: the shipped checkpoint for the space
     seed: int = 0
@@ -70,6 +71,8 @@ class SearchConfig:
         object.__setattr__(self, "final_train", _training_table("final_train", self.final_train, FINAL_TRAIN))
         if self.budget < 1:
             raise QasError("budget must be at least 1")
+        if self.cpu_minutes is not None and not self.cpu_minutes > 0:
+            raise QasError(f"cpu_minutes must be positive, got {self.cpu_minutes}")
         if self.final_candidates < 1:
             raise QasError("final_candidates must be at least 1")
 
@@ -97,7 +100,7 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
         d = self.to_dict()
-        for k in ("budget", "top_k", "final", "final_candidates", "final_includes_baselines", "data_dir", "storage",
+        for k in ("budget", "cpu_minutes", "top_k", "final", "final_candidates", "final_includes_baselines", "data_dir", "storage",
                   "final_train", "workers", "dask_scheduler"):
             d.pop(k, None)
         if d.get("pruner") == "none":  # runs from before pruners have none

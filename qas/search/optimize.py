@@ -104,9 +104,12 @@ def optimize(
     coordinator: Alone | None = None,
     callbacks: Sequence[Callback] = (),
     trial_attrs: dict[str, Any] | None = None,
+    seconds: float | None = None,
 ) -> "optuna.Study":
     """Evaluate new circuits until ``budget`` unique circuits are evaluated (or claimed, by all
-    workers); returns the study.
+    workers), or until the study's evaluations add up to ``seconds`` of training and scoring
+    (each candidate's own seconds in its worker: CPU-seconds of one core; cache hits cost
+    nothing); returns the study.
 
     ``study`` defaults to an in-memory one with the agent's sampler and no pruner; pass the
     run's study to record the trials in it (its pruner, if any, makes the search multi-fidelity). ``visited`` holds what the study already evaluated (a resumed
@@ -125,7 +128,7 @@ def optimize(
             _mark(agent, visited, dag, score)
             agent.tell(Observation(dag, score, {}, revisit=True))
         room = budget - max(len(visited), coordinator.claimed())
-        if room <= 0:
+        if room <= 0 or (seconds is not None and spent_seconds(study) >= seconds):
             return study
         batch: list[Candidate] = []
         for _ in range(min(objective.batch_size, room)):
@@ -147,6 +150,15 @@ def optimize(
             frozen = tell(study, agent, visited, c, record)
             for callback in callbacks:
                 callback(study, frozen, record)
+
+
+def spent_seconds(study: "optuna.Study") -> float:
+    """The training and scoring seconds of the study's finished trials (cache hits: none)."""
+    import optuna
+
+    return sum(0.0 if t.user_attrs.get("cached") else
+               float(t.user_attrs.get("train_seconds", 0.0)) + float(t.user_attrs.get("score_seconds", 0.0))
+               for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
 
 
 def ask(study: "optuna.Study", agent: Agent, visited: Visited, coordinator: Alone, budget: int,

@@ -231,7 +231,9 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
     title = task.title if task is not None else f"{config.task}{' / ' + config.variant if config.variant else ''}"
     lines = [f"# qas search: {title}", ""]
     lines += [
-        f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits, seed {config.seed}"
+        f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits"
+        + (f" or {config.cpu_minutes:g} CPU-minutes of training and scoring, whichever came first"
+           if config.cpu_minutes is not None else "") + f", seed {config.seed}"
         + (f" (the default: {stats['agent_note']})" if stats.get("agent_note") else ""),
         f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
         f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim); "

@@ -295,4 +295,5 @@ def run_loop(state: SearchState, *, callbacks: Sequence[Callback] = (), executor
 
     optimize(state.agent, TrainingObjective(search_stage(state), train_cfg, executor), state.config.budget,
              study=state.study, visited=state.visited, coordinator=state.coordinator,
-             callbacks=[count_cache_hits, *callbacks], trial_attrs={"worker": state.coordinator.worker, "seed": state.config.seed})
+             callbacks=[count_cache_hits, *callbacks], trial_attrs={"worker": state.coordinator.worker, "seed": state.config.seed},
+             seconds=None if state.config.cpu_minutes is None else 60.0 * state.config.cpu_minutes)
