@@ -70,10 +70,9 @@ def searched(task_name: str, seed: int, device: str | None, args: argparse.Names
 def hand_designed(task_name: str, seed: int) -> tuple[Any, np.ndarray]:
     import qas
 
-    from qas.search.runner import space_of
-
     task = make_task(task_name)
-    dag = qas.build_ansatz(HAND[task_name], space_of(qas.SearchConfig(), task))
+    space = task.default_space
+    dag = qas.build_ansatz(HAND[task_name], qas.load_space(space) if isinstance(space, str) else space)
     config = qas.SearchConfig(seed=seed)
     record = qas.evaluate(dag, task, qas.TrainConfig.from_dict({**config.resolved_train(task), "seed": seed}))
     return dag, record.param_array
@@ -102,7 +101,7 @@ def noisy_row(task_name: str, original: tuple[Any, np.ndarray], dag: Any, params
 def run(args: argparse.Namespace) -> None:
     import qas
     from qas.backends import get_device, pick_qubits, route_to_device
-    from qas.search.executors import DaskExecutor
+    from qas.search import DaskExecutor
 
     done = {tuple(r[k] for k in KEY) for r in read_rows(ROWS)}
     executor = DaskExecutor(workers=args.workers) if args.workers > 1 else None

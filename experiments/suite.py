@@ -101,8 +101,7 @@ def final_score(task: Any, dag: Any, seed: int) -> tuple[float, float]:
 
 def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import qas
-    from qas.search.config import read_run_config
-    from qas.search.runner import completed_trials, prepare
+    from qas.search import open_run
 
     task_arg, options = TASKS[name]
     task_arg = task_arg() if callable(task_arg) else task_arg
@@ -112,7 +111,8 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
                         budget=args.max_budget, final=False, run_dir=run, progress=False, task_options=options,
                         workers=1)
     process_cpu = time.process_time() - cpu0
-    trials = completed_trials(prepare(read_run_config(run / "config.toml"), run).study)
+    ran = open_run(run)
+    trials = ran.trials()
     spent, best, curve = 0.0, -np.inf, []
     for t in trials:  # in the order they finished
         if not t.user_attrs.get("cached"):
@@ -121,7 +121,7 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
         curve.append({"task": name, "method": method, "seed": seed, "trial": t.number, "cpu_seconds": round(spent, 3),
                       "best_search_score": best})
     score, final_cpu = final_score(result.task, result.circuit, seed)
-    agent = read_run_config(run / "config.toml").agent
+    agent = ran.config.agent
     return ({"task": name, "method": method, "seed": seed, "agent": agent, "evaluated": result.evaluated,
              "search_cpu_minutes": round(spent / 60, 3), "process_cpu_minutes": round(process_cpu / 60, 3),
              "search_score": result.best_score, "final_score": score,
@@ -129,14 +129,13 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
              "gates": len(result.circuit)}, curve)
 
 
-def run_hand(name: str, seed: int) -> list[dict[str, Any]]:
+def run_hand(name: str, seed: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The hand-designed ansätze in the space the default search ran in (read from its run)."""
     import qas
-    from qas.search.runner import space_of
+    from qas.search import open_run
 
-    task = _task(name)
-    if not isinstance(task, qas.tasks.Task):
-        task = qas.build_task(task, **TASKS[name][1])
-    space = space_of(qas.SearchConfig(), task)
+    run = open_run(Path(args.runs) / f"{name}-default-cpu{args.cpu_minutes:g}-seed{seed}")
+    task, space = run.task(), run.space
     rows = []
     for spec in (("hea:2",) if name in ("LiH", "BeH2") else ("u3cu3:2", "hea:2")):
         try:
@@ -163,7 +162,7 @@ def run_unit(name: str, seed: int, args: argparse.Namespace, done: set[tuple[str
               f"{row['search_cpu_minutes']:.2f} CPU-min, final {row['final_score']:.4f} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
     if not any((name, m, str(seed)) in done for m in ("hand u3cu3:2", "hand hea:2")):
-        rows = run_hand(name, seed)
+        rows = run_hand(name, seed, args)
         upsert_rows(ROWS, rows, ("task", "method", "seed"))
         print(f"{name} seed {seed} " + ", ".join(f"{r['method']} {r['final_score']:.4f}" for r in rows), flush=True)
 

@@ -41,18 +41,22 @@ class RunDir:
 
     @cached_property
     def space(self) -> Any:
-        from search_spaces import load_space
+        """The space the run searched (on its device, with ``--device``)."""
+        return self.device.space(self._base_space) if self.device is not None else self._base_space
 
-        base = load_space(self.config.space)
-        return self.device.space(base) if self.device is not None else base
+    @cached_property
+    def _base_space(self) -> Any:
+        """A built-in or TOML space by name, or the space the task made (a user's data)."""
+        from qas.search.runner import space_of
+
+        return space_of(self.config, self.task())
 
     @cached_property
     def device(self) -> Any:
         """The run's :class:`~qas.search.device_target.DeviceSetting` (``None`` without ``--device``)."""
         from qas.search.device_target import device_setting
-        from search_spaces import load_space
 
-        return device_setting(self.config, load_space(self.config.space).num_qubits) if self.config.device else None
+        return device_setting(self.config, self._base_space.num_qubits) if self.config.device else None
 
     @cached_property
     def cache(self) -> Any:

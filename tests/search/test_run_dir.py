@@ -50,3 +50,18 @@ def test_the_objective_of_a_config_is_the_runs(run):
     assert mine.train_config == theirs.train_config and mine.stage.task_args == theirs.stage.task_args
     search_time = TrainingObjective.of_run(run.config)
     assert search_time.stage.splits == ("val",) and search_time.train_config.steps == TINY["steps"]
+
+
+def test_a_run_on_the_users_data_knows_the_space_its_task_made(tmp_path):
+    """A data task's space is made from the data, not a built-in name: the run still reads it."""
+    from sklearn.datasets import load_iris
+
+    from qas.tasks import DataTask
+
+    x, y = load_iris(return_X_y=True)
+    task = DataTask(x, y, label="iris")
+    result = search(task=task, agent="evolution", budget=2, seed=0, final=False, workers=1,
+                    train={"epochs": 1}, run_dir=tmp_path / "iris", progress=False)
+    ran = open_run(tmp_path / "iris")
+    assert ran.space == task.space and ran.space.name.startswith("data-")
+    assert ran.circuit("top") == result.circuit
