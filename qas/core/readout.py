@@ -50,3 +50,17 @@ def pauli_matrix(hamiltonian: tuple[tuple[float, str], ...], num_qubits: int) ->
 def ground_energy(hamiltonian: tuple[tuple[float, str], ...], num_qubits: int) -> float:
     """Exact ground-state energy by dense diagonalisation."""
     return float(np.linalg.eigvalsh(pauli_matrix(hamiltonian, num_qubits))[0])
+
+
+#: decimals a Hamiltonian's identity keeps: PySCF's integrals differ between runs by ~1e-14
+HAMILTONIAN_DECIMALS = 10
+
+
+def hamiltonian_digest(hamiltonian: tuple[tuple[float, str], ...]) -> str:
+    """A Hamiltonian's identity for fingerprints: its Pauli words and coefficients rounded to
+    ``HAMILTONIAN_DECIMALS``, so that the same molecule built twice is the same task."""
+    import hashlib
+    import json
+
+    terms = [[round(float(c), HAMILTONIAN_DECIMALS) + 0.0, w] for c, w in hamiltonian]
+    return hashlib.sha256(json.dumps(terms).encode()).hexdigest()[:16]

@@ -17,8 +17,6 @@ PySCF and OpenFermion are an optional extra: ``pip install 'qas[chem]'``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +67,9 @@ class Molecule:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.hamiltonian).encode()).hexdigest()[:16]
+        from qas.core.readout import hamiltonian_digest
+
+        return hamiltonian_digest(self.hamiltonian)
 
 
 def _imports() -> tuple[Any, Any]:

@@ -23,8 +23,6 @@ molecule's Hartree-Fock state.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from qas.core.errors import QasError
-from qas.core.readout import ground_energy
+from qas.core.readout import ground_energy, hamiltonian_digest
 from qas.tasks.base import TASKS, Batch
 from qas.tasks.chemistry import CHEMICAL_ACCURACY, Molecule, molecule, pauli_terms
 from qas.tasks.hamiltonian import EnergyTask, Hamiltonian
@@ -268,7 +266,7 @@ class VQE(EnergyTask):
 
     def config(self) -> dict[str, Any]:
         base = self.molecule.config() if self.molecule is not None else {"hamiltonian": self.source}
-        return {**base, "terms": _digest(self.hamiltonian), "num_qubits": self.num_qubits, "hf": self.hf,
+        return {**base, "terms": hamiltonian_digest(self.hamiltonian), "num_qubits": self.num_qubits, "hf": self.hf,
                 **({} if self.family == "hardware-efficient" else {"family": self.family}),
                 **({} if self.objective == "energy" else {"objective": self.objective})}
 
@@ -337,10 +335,6 @@ class VQE(EnergyTask):
 
 def _molecule(spec: str, basis: str, active: Any, mapping: str, charge: Any, mult: Any) -> Molecule:
     return molecule(spec, basis=basis, active_space=active, mapping=mapping, charge=charge, multiplicity=mult)
-
-
-def _digest(terms: Hamiltonian) -> str:
-    return hashlib.sha256(json.dumps(terms).encode()).hexdigest()[:16]
 
 
 def _sparse(terms: Hamiltonian, n: int) -> Any:

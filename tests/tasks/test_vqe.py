@@ -107,3 +107,14 @@ def test_a_hamiltonian_task_saves_itself_and_searches(tmp_path):
     assert (tmp_path / "run" / "hamiltonian.txt").exists()
     assert result.scores["val_score"] <= 1e-9  # -(E - E0) is at most 0
     assert result.scores["val_exact_energy"] == pytest.approx(task.exact_energy)
+
+
+def test_a_molecule_is_the_same_task_when_built_again_and_its_run_resumes(tmp_path):
+    """PySCF's integrals differ between builds at ~1e-14: the task's identity must not, or a
+    molecule run could not resume ("searched another version of task")."""
+    a, b = VQE(molecule="LiH"), VQE(molecule="LiH")  # (H2 happens to come out bit for bit)
+    assert a.fingerprint == b.fingerprint
+    options = dict(agent="random", run_dir=tmp_path / "run", progress=False, final=False, train={"steps": 10})
+    first = qas.search(task=a, budget=2, **options)
+    again = qas.search(task=b, budget=3, **options)
+    assert (first.evaluated, again.evaluated) == (2, 3)
