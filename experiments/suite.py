@@ -82,11 +82,6 @@ TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
 }
 
 
-def _task(name: str) -> Any:
-    task, _ = TASKS[name]
-    return task() if callable(task) else task
-
-
 def final_score(task: Any, dag: Any, seed: int) -> tuple[float, float]:
     """``dag`` retrained with the task's final training (seed ``seed``): its qsim score (test
     split for data tasks, else validation) and the training's CPU-seconds."""

@@ -84,7 +84,7 @@ from qsimcirq import QSimOptions, QSimSimulator
 
 from qas.backends.qsim_matrices import UnsupportedGateError
 from qas.backends.qsim_observables import Observable, PauliEvaluator, build_opsums
-from qas.backends.qsim_plan import QSIM_MAX_MATRIX_QUBITS, BlockProgram, plan_circuit
+from qas.backends.qsim_plan import QSIM_MAX_MATRIX_QUBITS, BlockProgram, flat_float32, plan_circuit, to_symbols
 
 __all__ = [
     "QsimBatchExpectation",
@@ -96,13 +96,6 @@ __all__ = [
 _NUMPY_EV_MAX_QUBITS = 14
 #: Max complex amplitudes held at once when collecting states (bounds memory: 2**22 * 8 B = 32 MiB).
 _STATE_BUFFER_AMPLITUDES = 2**22
-
-
-def _to_symbols(symbols: Sequence[Union[sympy.Symbol, str]]) -> List[sympy.Symbol]:
-    out = [sympy.Symbol(s) if isinstance(s, str) else s for s in symbols]
-    if len(set(out)) != len(out):
-        raise ValueError("`symbols` contains duplicates")
-    return out
 
 
 class QsimBatchExpectation:
@@ -150,7 +143,7 @@ class QsimBatchExpectation:
     ):
         if max_block_qubits < 1 or max_block_qubits > QSIM_MAX_MATRIX_QUBITS:
             raise ValueError(f"max_block_qubits must be in 1..{QSIM_MAX_MATRIX_QUBITS}")
-        self.symbols = _to_symbols(symbols)
+        self.symbols = to_symbols(symbols)
         if isinstance(observables, (cirq.PauliSum, cirq.PauliString)):
             observables = [observables]
         self.observables = list(observables)
@@ -183,7 +176,7 @@ class QsimBatchExpectation:
         for t, prog in enumerate(self._programs):
             qidx = [self._qsim_index[q] for q in prog.qubits]
             if prog.constant:
-                flat = _flat_float32(prog(zero))[0]
+                flat = flat_float32(prog(zero))[0]
                 self._specs.append((t, qidx, flat, -1))
             else:
                 self._specs.append((t, qidx, None, len(self._batched)))
@@ -223,7 +216,7 @@ class QsimBatchExpectation:
             raise ValueError(f"values must have shape (batch, {len(self.symbols)}); got {values.shape}")
         batch = values.shape[0]
         params = self._params(values)
-        flats = [_flat_float32(prog(params), batch) for prog in self._batched]
+        flats = [flat_float32(prog(params), batch) for prog in self._batched]
 
         out = np.empty((batch, len(self.observables)), dtype=np.float64)
         add_matrix_gate = qsim.add_matrix_gate
@@ -265,13 +258,6 @@ class QsimBatchExpectation:
         return out[0] if squeeze else out
 
 
-def _flat_float32(u: np.ndarray, batch: Optional[int] = None) -> List[List[float]]:
-    """(B|1, d, d) complex -> per-row flat [re, im, re, im, ...] float32 lists (qsim's format)."""
-    if batch is not None and u.shape[0] != batch:
-        u = np.broadcast_to(u, (batch,) + u.shape[1:])
-    return np.ascontiguousarray(u, dtype=np.complex64).view(np.float32).reshape(u.shape[0], -1).tolist()
-
-
 def reference_expectations(
     circuit: cirq.Circuit,
     symbols: Sequence[Union[sympy.Symbol, str]],
@@ -286,7 +272,7 @@ def reference_expectations(
     ``simulator`` defaults to ``qsimcirq.QSimSimulator()``; pass
     ``cirq.Simulator(dtype=np.complex128)`` for a float64 cross-check.
     """
-    syms = _to_symbols(symbols)
+    syms = to_symbols(symbols)
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     resolvers = [cirq.ParamResolver(dict(zip(syms, row.tolist()))) for row in values]
     sim = simulator if simulator is not None else QSimSimulator()

@@ -30,10 +30,10 @@ import numpy as np
 import sympy
 from qsimcirq import QSimOptions, qsim
 
-from qas.backends.qsim_fast import _flat_float32, _to_symbols
 from qas.backends.qsim_matrices import UnsupportedGateError, gate_matrix
 from qas.backends.qsim_observables import Observable, build_opsums
-from qas.backends.qsim_plan import QSIM_MAX_MATRIX_QUBITS, Barrier, BlockProgram, ParamTable, PlannedOp, fuse
+from qas.backends.qsim_plan import (QSIM_MAX_MATRIX_QUBITS, Barrier, BlockProgram, ParamTable, PlannedOp, flat_float32,
+                                    fuse, to_symbols)
 
 __all__ = ["QsimTrajectoryExpectation", "channel_data"]
 
@@ -98,7 +98,7 @@ class QsimTrajectoryExpectation:
             raise ValueError(f"max_block_qubits must be in 1..{QSIM_MAX_MATRIX_QUBITS}")
         if repetitions < 1:
             raise ValueError("repetitions must be >= 1")
-        self.symbols = _to_symbols(symbols)
+        self.symbols = to_symbols(symbols)
         self.observables = [observables] if isinstance(observables, (cirq.PauliSum, cirq.PauliString)) else list(observables)
         self.qubits = tuple(sorted(circuit.all_qubits()) if qubits is None else qubits)
         missing = circuit.all_qubits() - set(self.qubits)
@@ -139,7 +139,7 @@ class QsimTrajectoryExpectation:
                 continue
             prog = BlockProgram(block)
             if prog.constant:
-                self._steps.append((qidx, _flat_float32(prog(zero))[0], -1))
+                self._steps.append((qidx, flat_float32(prog(zero))[0], -1))
             else:
                 self._steps.append((qidx, None, len(self._batched)))
                 self._batched.append(prog)
@@ -159,7 +159,7 @@ class QsimTrajectoryExpectation:
             raise ValueError(f"values must have shape (batch, {len(self.symbols)}); got {values.shape}")
         batch = len(values)
         params = self._params(values)
-        flats = [_flat_float32(prog(params), batch) for prog in self._batched]
+        flats = [flat_float32(prog(params), batch) for prog in self._batched]
         prng = np.random.RandomState(self.seed)
         out = np.empty((batch, len(self.observables)))
         options = dict(self._options)

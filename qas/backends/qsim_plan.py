@@ -12,7 +12,7 @@ unitary for the whole batch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import cirq
 import numpy as np
@@ -56,6 +56,21 @@ def plan_circuit(circuit: cirq.Circuit, symbols: Sequence[sympy.Symbol], max_blo
     params = ParamTable(exprs, symbols)
     programs = [BlockProgram(b) for b in fuse(planned, max_block_qubits)]
     return Plan(params, programs, len(exprs))
+
+
+def to_symbols(symbols: Sequence[Union[sympy.Symbol, str]]) -> List[sympy.Symbol]:
+    """Symbol names or symbols as sympy symbols; duplicates are an error."""
+    out = [sympy.Symbol(s) if isinstance(s, str) else s for s in symbols]
+    if len(set(out)) != len(out):
+        raise ValueError("`symbols` contains duplicates")
+    return out
+
+
+def flat_float32(u: np.ndarray, batch: Optional[int] = None) -> List[List[float]]:
+    """(B|1, d, d) complex -> per-row flat [re, im, re, im, ...] float32 lists (qsim's format)."""
+    if batch is not None and u.shape[0] != batch:
+        u = np.broadcast_to(u, (batch,) + u.shape[1:])
+    return np.ascontiguousarray(u, dtype=np.complex64).view(np.float32).reshape(u.shape[0], -1).tolist()
 
 
 # ---------------------------------------------------------------------------
@@ -167,8 +182,8 @@ def fuse(ops: Sequence["PlannedOp | Barrier"], max_block_qubits: int) -> List[Bl
         owners = sorted({last[q] for q in op.qubits if q in last})
         target: Optional[int] = None
         if any(blocks[o].barrier is not None for o in owners):
-            pass
-        elif len(owners) == 1:
+            owners = []  # a new block: nothing joins or merges across a channel
+        if len(owners) == 1:
             blk = blocks[owners[0]]
             extra = [q for q in op.qubits if q not in blk.qubits]
             if len(blk.qubits) + len(extra) <= max_block_qubits:

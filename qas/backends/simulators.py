@@ -153,35 +153,47 @@ class NoisyQsimSimulator:
     ``noise`` is a :class:`~qas.backends.noise.NoiseSpec` or a device's
     :class:`~qas.backends.devices.DeviceNoise`: it gives the model, the qubits and the circuit.
 
-    The noisy circuit is translated into qsim's form once per call and only its angles change
-    per input (:class:`~qas.backends.qsim_noisy.QsimTrajectoryExpectation`); input ``i`` runs
+    The noisy circuit is translated into qsim's form once per (circuit, parameters, readout), kept
+    for the candidate's other splits, and only its angles change per input
+    (:class:`~qas.backends.qsim_noisy.QsimTrajectoryExpectation`). Input ``i`` of every call runs
     its trajectories with the ``i``-th seed of ``seed``, as ``qsimcirq.QSimSimulator(seed=seed)``
     would. ``max_inputs`` caps the inputs scored per split.
     """
 
-    def __init__(self, noise: Any, *, seed: int = 0, max_inputs: int | None = None) -> None:
+    def __init__(self, noise: Any, *, seed: int = 0, max_inputs: int | None = None, cache_size: int = 4) -> None:
         self.noise = noise
         self.seed = seed
         self.max_inputs = max_inputs
+        self._programs: OrderedDict[tuple, Any] = OrderedDict()  # one translation for a candidate's splits
+        self._cache_size = cache_size
 
-    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
+    def _program(self, dag: CircuitDAG, params: np.ndarray, spec: Readout) -> Any:
+        import cirq
+
         from qas.backends.qsim_noisy import QsimTrajectoryExpectation
         from qas.core.cirq_io import feature_symbols, param_symbols
+
+        key = (dag, np.asarray(params, dtype=np.float64).tobytes(), spec)
+        if key not in self._programs:
+            qubits = self.noise.qubits(dag.num_qubits)
+            circuit = self.noise.circuit(dag, params)
+            # idle qubits get the model's noise too, as they would on the device
+            circuit += cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
+            self._programs[key] = QsimTrajectoryExpectation(
+                circuit, param_symbols(dag.num_params) + feature_symbols(dag.num_features),
+                observables(spec, dag.num_qubits, qubits), noise=self.noise.model(),
+                repetitions=self.noise.repetitions, seed=self.seed, qubits=sorted(qubits))
+            if len(self._programs) > self._cache_size:
+                self._programs.popitem(last=False)
+        self._programs.move_to_end(key)
+        return self._programs[key]
+
+    def readout(self, dag: CircuitDAG, params: np.ndarray, features: np.ndarray | None, spec: Readout) -> np.ndarray:
         from qas.core.errors import QasError
 
         dag, params, features = lower_inputs(dag, params, features)
         if spec.kind == "state":
             raise QasError("noisy scoring gives expectation values; tasks read out as a state vector "
                            "(state-prep, maxcut) are scored without noise")
-        import cirq
-
-        qubits = self.noise.qubits(dag.num_qubits)
-        circuit = self.noise.circuit(dag, params)
-        # idle qubits get the model's noise too, as they would on the device
-        circuit += cirq.Circuit(cirq.I.on_each(*[q for q in qubits if q not in circuit.all_qubits()]))
-        program = QsimTrajectoryExpectation(
-            circuit, param_symbols(dag.num_params) + feature_symbols(dag.num_features),
-            observables(spec, dag.num_qubits, qubits), noise=self.noise.model(),
-            repetitions=self.noise.repetitions, seed=self.seed, qubits=sorted(qubits))
-        out = program(_values(dag, params, features))
+        out = self._program(dag, params, spec)(_values(dag, params, features))
         return out[:, 0] if spec.kind == "energy" else out

@@ -28,6 +28,20 @@ def test_zero_noise_equals_noiseless_qsim():
     assert np.allclose(a, b, atol=1e-6)
 
 
+def test_a_candidates_splits_share_one_translation_and_give_what_a_fresh_one_gives():
+    dag = CircuitDAG(2, [Gate("RY", (0,), "feature", feature=0), Gate("CNOT", (0, 1)), Gate("U3", (1,), "trainable")])
+    params = np.array([0.4, -0.2, 1.1])
+    val, test = np.array([[0.3], [1.2]]), np.array([[-0.7], [0.5], [2.0]])
+    noise = NoiseSpec.parse("depolarizing:p=0.05", repetitions=50)
+    sim = NoisyQsimSimulator(noise, seed=4)
+    a = sim.readout(dag, params, val, Readout("z"))
+    b = sim.readout(dag, params, test, Readout("z"))
+    assert len(sim._programs) == 1
+    assert np.array_equal(b, NoisyQsimSimulator(noise, seed=4).readout(dag, params, test, Readout("z")))
+    sim.readout(dag, params + 0.1, val, Readout("z"))  # new parameters: a new translation
+    assert len(sim._programs) == 2 and a.shape == (2, 2)
+
+
 @pytest.mark.parametrize(
     "text, error, message",
     [
