@@ -60,7 +60,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, machine_line, median_seconds, write_rows
+from common import RESULTS, init_params, load_module, machine_line, median_seconds, write_rows
 
 from qas import CircuitDAG, Gate, feature_symbols, param_symbols, to_cirq
 from qas.backends import TorchCircuit, readout
@@ -124,15 +124,18 @@ def program(dag: CircuitDAG) -> list[tuple[str, tuple[int, ...], str, Any]]:
 
 
 # -- ours -----------------------------------------------------------------------------------------
-def ours(w: Workload, dtype: torch.dtype = torch.complex64) -> Step:
-    circ = TorchCircuit(w.dag, dtype=dtype)
+def ours(w: Workload, dtype: torch.dtype = torch.complex64, module: Any = None) -> Step:
+    """The trainer's step (a real circuit on real amplitudes); ``module``: another version of
+    ``qas/backends/torch_sv.py`` (``--compare-torch-sv``), run as that version's trainer ran it."""
+    circ = (module.TorchCircuit if module is not None else TorchCircuit)(w.dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     feats = None if w.feats is None else torch.as_tensor(w.feats, dtype=real)
+    kw = {} if module is not None else {"as_complex": False}
 
     def step(params: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=real, requires_grad=True)
-        state = circ.state(p) if feats is None else circ.state(p, feats)
-        out = readout(state, w.task.readout, w.n)
+        state = circ.state(p, feats, **kw)
+        out = (module.readout if module is not None else readout)(state, w.task.readout, w.n)
         loss = w.loss(out)
         loss.backward()
         return float(loss.detach()), p.grad.double().numpy()
@@ -390,9 +393,11 @@ def peers(names: list[str]) -> tuple[dict[str, Any], list[str]]:
     return found, lines
 
 
-def backends_for(w: Workload, found: dict[str, Any]) -> list[tuple[str, Step, bool]]:
-    """``(name, step, has_gradient)``; ours first."""
+def backends_for(w: Workload, found: dict[str, Any], compare: tuple[str, Any] | None = None) -> list[tuple[str, Step, bool]]:
+    """``(name, step, has_gradient)``; ours first, then ours as another version of it (``compare``)."""
     out = [("ours", ours(w), True)]
+    if compare is not None:
+        out.append((f"ours, {compare[0]}", ours(w, module=compare[1]), True))
     if "torchquantum" in found:
         out.append(("torchquantum 0.1.8", torchquantum_step(w, found["torchquantum"]), True))
     if "pennylane" in found:
@@ -426,8 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--min-seconds", type=float, default=0.3, help="each timed call is repeated for at least this long")
+    ap.add_argument("--quick", action="store_true", help="3 rounds of >= 0.15 s per backend (~1 min with the peers)")
+    ap.add_argument("--compare-torch-sv", default=None, metavar="PATH",
+                    help="another torch_sv.py (e.g. `git show REV:qas/backends/torch_sv.py > /tmp/sv.py`), timed beside ours")
+    ap.add_argument("--compare-label", default="before", help="its name in the table")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.repeats, args.min_seconds = 3, 0.15
+    compare = (args.compare_label, load_module(args.compare_torch_sv)) if args.compare_torch_sv else None
 
     torch.set_num_threads(1)
     date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -440,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads.split(","):
         w = workload(name, args.batch)
         print(f"\n## {name}: {w.what}; {w.dag.num_params} parameters, {len(w.dag.gates)} gates")
-        backends = backends_for(w, found)
+        backends = backends_for(w, found, compare)
         bad = check(w, backends)
         if bad:
             print("ERROR: " + "\n       ".join(bad) + "\nnot timing", file=sys.stderr)
@@ -455,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_rows(RESULTS / "bench_peers.csv", rows)
         head = [f"# bench_peers: one training step, peers against ours", "",
-                f"Measured {date} in one run of `python experiments/bench_peers.py` on {machine}; "
+                f"Measured {date} in one run of `python experiments/bench_peers.py"
+                + (f" --compare-torch-sv ... --compare-label \"{args.compare_label}\"" if compare else "")
+                + (" --quick" if args.quick else "") + f"` on {machine}; "
                 + "; ".join(lines) + ".", "",
                 "Loss and gradient of every backend agree with ours (complex128) to 1e-5 at the shared parameters "
                 "before timing. Medians over interleaved rounds; the machine is shared, so compare ratios.", ""]
@@ -484,7 +498,11 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
         pl = [r["ratio_peer_over_ours"] for r in rows if r["workload"] == name and r["backend"].startswith("pennylane")]
         tq_text = f"TorchQuantum {tq[0]:.1f}x ({'met' if tq[0] >= 10 else 'NOT met'})" if tq else "TorchQuantum not measured"
         pl_text = f", PennyLane {pl[0]:.1f}x" if pl else ""
-        out.append(f"- {name}: {tq_text}{pl_text}")
+        was = [r for r in rows if r["workload"] == name and r["backend"].startswith("ours, ")]
+        was_text = "".join(f"; ours {r['ratio_peer_over_ours']:.2f}x faster than {r['backend'][6:]}" for r in was)
+        if was and tq:
+            was_text += f" (TorchQuantum {tq[0] / was[0]['ratio_peer_over_ours']:.1f}x over that)"
+        out.append(f"- {name}: {tq_text}{pl_text}{was_text}")
     return out
 
 

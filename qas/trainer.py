@@ -135,7 +135,7 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig, report: Report | No
     def step(batch: Any) -> float:
         opt.zero_grad()
         feats = None if batch.features is None else torch.as_tensor(batch.features)
-        out = readout(circuit.state(params, feats), task.readout, dag.num_qubits)
+        out = readout(circuit.state(params, feats, as_complex=False), task.readout, dag.num_qubits)
         loss = task.loss(out, batch)
         loss.backward()
         opt.step()
@@ -200,7 +200,7 @@ def _torch_score(circuit: Any, task: Task, params: Any) -> float:
         batch = task.split(split)
         with torch.no_grad():
             feats = None if batch.features is None else torch.as_tensor(batch.features)
-            return readout(circuit.state(params.detach(), feats), task.readout, circuit.n).numpy(), batch
+            return readout(circuit.state(params.detach(), feats, as_complex=False), task.readout, circuit.n).numpy(), batch
 
     if task.fits_readout:
         return task.metrics(*outputs("val"), task.fit_readout(*outputs("train")))["score"]

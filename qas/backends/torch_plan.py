@@ -24,7 +24,7 @@ index arrays computed here; :class:`~qas.backends.torch_sv.TorchCircuit` runs th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -61,6 +61,16 @@ class Program:
     final_dims: tuple[int, ...] | None = None
     batched: bool = False                     # some step reads the per-input table
     batch_head: int = 0                       # how much of the shared table heads the per-input table
+    real: bool = False                        # real gates only: positions hold no (re, im) axis
+
+    def real_part(self) -> "Program":
+        """The same program on real amplitudes (only for ``tables.real``): every gather reads the
+        real parts alone, and the state stays real from start to end."""
+        assert self.tables.real
+        re = lambda idx: idx[..., 0].contiguous()  # noqa: E731
+        return replace(self, real=True, prefix_idx=None if self.prefix_idx is None else re(self.prefix_idx),
+                       block_idx={k: re(v) for k, v in self.block_idx.items()},
+                       feature_idx={k: re(v) for k, v in self.feature_idx.items()})
 
 
 def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int) -> Program:

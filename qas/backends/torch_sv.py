@@ -16,7 +16,10 @@ operations, with the same maths, which :meth:`TorchCircuit.state` runs:
 - the data-encoding prefix is a product state, all wires and the whole batch at once;
 - the input-independent gates meet the batch as one matmul per fused block (all ``n`` qubits,
   i.e. one unitary, for ``n <= 5``), each block's matrix a balanced tree of batched matmuls;
-- re-uploaded feature gates meet it as per-input chains and Kronecker products.
+- re-uploaded feature gates meet it as per-input chains and Kronecker products;
+- a circuit whose gates are all real (RY, CNOT, CZ, H, ...: most VQE ansätze) runs on real
+  amplitudes throughout, half the arithmetic and no complex autograd (``real=None``, the default,
+  decides from the gates; :meth:`TorchCircuit.state` still returns complex unless asked not to).
 
 The maths is the gate-by-gate product; only the float operations differ, so results agree
 with a gate-by-gate reference to rounding (complex128: ~1e-15; complex64: ~1e-6 on <Z>, as
@@ -34,20 +37,24 @@ from qas.backends.torch_plan import KRON_QUBITS, Program, compile_circuit
 from qas.core.circuit import CircuitDAG
 from qas.core.readout import Readout
 
-__all__ = ["BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRON_QUBITS", "TorchCircuit", "hamiltonian_matrix",
+__all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRON_QUBITS", "TorchCircuit", "hamiltonian_matrix",
            "readout", "torch_readout", "z_signs"]
 
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
 FULL_UNITARY_MAX_QUBITS = 5
-#: otherwise, the largest fused block (in qubits)
+#: otherwise, the largest fused block (in qubits) of a circuit without data (a batch of one
+#: state, where building bigger blocks costs more than it saves: 0.70-1.06x on 8-qubit VQEs)
 BLOCK_QUBITS = 3
+#: ... and of a circuit that reads features (a batch of states: 1.07-1.67x over 3 on 10-qubit
+#: QNNs; experiments/bench_peers.py and the note of issue 19)
+BATCH_BLOCK_QUBITS = 4
 
 
 class TorchCircuit:
     """A compiled circuit: ``state(params, features)`` for a batch of inputs."""
 
     def __init__(self, dag: CircuitDAG, *, dtype: torch.dtype = torch.complex64,
-                 block_qubits: int | None = None) -> None:
+                 block_qubits: int | None = None, real: bool | None = None) -> None:
         from qas.core.feature_weights import lower
 
         self.source = dag
@@ -57,9 +64,16 @@ class TorchCircuit:
         self.dtype = dtype
         self.real_dtype = torch.float64 if dtype == torch.complex128 else torch.float32
         if block_qubits is None:
-            block_qubits = self.n if self.n <= FULL_UNITARY_MAX_QUBITS else BLOCK_QUBITS
+            block_qubits = (self.n if self.n <= FULL_UNITARY_MAX_QUBITS
+                            else BATCH_BLOCK_QUBITS if dag.num_features else BLOCK_QUBITS)
         self.block_qubits = max(2, min(block_qubits, self.n)) if self.n > 1 else 1
         self.program: Program = compile_circuit(dag, dtype=dtype, block_qubits=self.block_qubits)
+        if real and not self.program.tables.real:
+            raise ValueError("real=True needs a circuit whose gates are all real (no RX, RZ, U3, ...)")
+        if self.program.tables.real and real is not False:
+            self.program = self.program.real_part()
+        #: the amplitudes' dtype: real for a real circuit (see ``real``)
+        self.state_dtype = self.real_dtype if self.program.real else dtype
 
     # -- the two tables -------------------------------------------------------------------
     def _shared_table(self, params: torch.Tensor) -> torch.Tensor:
@@ -89,8 +103,11 @@ class TorchCircuit:
 
     # -- simulation -----------------------------------------------------------------------
     def state(self, params: torch.Tensor | np.ndarray | Sequence[float], features: torch.Tensor | np.ndarray | None = None,
-              batch_size: int | None = None) -> torch.Tensor:
-        """Final states ``(B, 2**n)``; ``B`` is the number of feature rows (1 without data)."""
+              batch_size: int | None = None, *, as_complex: bool = True) -> torch.Tensor:
+        """Final states ``(B, 2**n)``; ``B`` is the number of feature rows (1 without data).
+
+        A real circuit's states are real (``state_dtype``) with ``as_complex=False``, which
+        :func:`readout` takes as they are (the trainer's path)."""
         params, features = self._inputs(params, features)
         b = features.shape[0] if features is not None else (batch_size or 1)
         prog = self.program
@@ -99,8 +116,8 @@ class TorchCircuit:
         if prog.batched:
             head = shared if prog.batch_head == prog.tables.ns else prog.tables.const
             per_input = torch.cat([head.expand(b, -1), self._feature_table(features, b)], 1)
-        state = self._prefix_state(shared, per_input)
-        return self._apply_items(state, shared, per_input, b)
+        state = self._apply_items(self._prefix_state(shared, per_input), shared, per_input, b)
+        return state.to(self.dtype) if as_complex and self.program.real else state
 
     def _inputs(self, params: torch.Tensor | np.ndarray | Sequence[float],
                 features: torch.Tensor | np.ndarray | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -123,16 +140,19 @@ class TorchCircuit:
         """The product state of the prefix: (rows, n, 2) one-qubit states, then their Kronecker product."""
         prog, n = self.program, self.n
         if prog.prefix_idx is None:
-            state = torch.zeros(1, 2**n, dtype=self.dtype)
+            state = torch.zeros(1, 2**n, dtype=self.state_dtype)
             state[:, 0] = 1
             return state
         src = per_input if prog.prefix_batched else shared[None]
-        m = _tree(_gather(src, prog.prefix_idx))  # (rows, n, 2, 2), transposed
+        m = _tree(_gather(src, prog.prefix_idx, prog.real))  # (rows, n, 2, 2), transposed
         v = m[:, :, 0, :].reshape(m.shape[0], 2 * n)
-        vr = torch.view_as_real(v)  # index_select is several times faster on real tensors
         state = None
         for w, idx in prog.kron:
-            part = torch.view_as_complex(vr.index_select(1, idx)).view(-1, w, 2**w).prod(1)
+            if prog.real:
+                part = v.index_select(1, idx)
+            else:  # index_select is several times faster on real tensors
+                part = torch.view_as_complex(torch.view_as_real(v).index_select(1, idx))
+            part = part.view(-1, w, 2**w).prod(1)
             state = part if state is None else (state[:, :, None] * part[:, None, :]).reshape(part.shape[0], -1)
         return state
 
@@ -140,8 +160,9 @@ class TorchCircuit:
                      b: int) -> torch.Tensor:
         """The fused blocks and feature chains after the prefix, each one matmul on the batch."""
         prog, n, dim = self.program, self.n, 2**self.n
-        mats = {k: _tree(_gather(shared[None], idx)[0]) for k, idx in prog.block_idx.items()}
-        fmats = {k: _tree(_gather(per_input, idx)) for k, idx in prog.feature_idx.items()}
+        # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
+        mats = {k: _tree(_gather(shared[None], idx, prog.real)[0]).unbind(0) for k, idx in prog.block_idx.items()}
+        fmats = {k: _tree(_gather(per_input, idx, prog.real)) for k, idx in prog.feature_idx.items()}
         rows = state.shape[0]
         for kind, (k, pos), dims in prog.items:
             if kind == "feature" and rows != b:
@@ -162,10 +183,11 @@ class TorchCircuit:
         return state
 
 
-def _gather(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Complex ``(rows,) + idx.shape[:-1]`` from a real ``(rows, T)`` table and ``(..., 2)`` (re, im) positions."""
+def _gather(table: torch.Tensor, idx: torch.Tensor, real: bool = False) -> torch.Tensor:
+    """Complex ``(rows,) + idx.shape[:-1]`` from a real ``(rows, T)`` table and ``(..., 2)`` (re, im)
+    positions; with ``real``, real ``(rows,) + idx.shape`` from positions of real parts alone."""
     out = table.index_select(1, idx.reshape(-1)).view((table.shape[0],) + tuple(idx.shape))
-    return torch.view_as_complex(out)
+    return out if real else torch.view_as_complex(out)
 
 
 def _kron(m: torch.Tensor) -> torch.Tensor:
@@ -186,17 +208,19 @@ def _tree(x: torch.Tensor) -> torch.Tensor:
 
 
 # -- readouts ------------------------------------------------------------------------------
-_Z_SIGNS: dict[tuple[int, torch.dtype], torch.Tensor] = {}
+_Z_SIGNS: dict[tuple[int, torch.dtype, bool], torch.Tensor] = {}
 _HAMILTONIANS: dict[tuple, torch.Tensor] = {}
 
 
-def z_signs(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``(2**n, n)`` matrix of Z eigenvalues: row = basis state, column = qubit (big-endian)."""
-    key = (n, dtype)
+def z_signs(n: int, dtype: torch.dtype = torch.float32, *, interleaved: bool = False) -> torch.Tensor:
+    """``(2**n, n)`` matrix of Z eigenvalues: row = basis state, column = qubit (big-endian);
+    ``interleaved``: every row twice, ``(2**(n+1), n)``, for (re, im) pairs."""
+    key = (n, dtype, interleaved)
     if key not in _Z_SIGNS:
         idx = torch.arange(2**n)
         bits = (idx[:, None] >> torch.arange(n - 1, -1, -1)[None, :]) & 1
-        _Z_SIGNS[key] = (1 - 2 * bits).to(dtype)
+        signs = (1 - 2 * bits).to(dtype)
+        _Z_SIGNS[key] = signs.repeat_interleave(2, 0) if interleaved else signs
     return _Z_SIGNS[key]
 
 
@@ -205,19 +229,30 @@ def hamiltonian_matrix(hamiltonian: tuple[tuple[float, str], ...], n: int, dtype
 
     key = (hamiltonian, n, dtype)
     if key not in _HAMILTONIANS:
-        _HAMILTONIANS[key] = torch.as_tensor(pauli_matrix(hamiltonian, n), dtype=dtype)
+        m = pauli_matrix(hamiltonian, n)
+        _HAMILTONIANS[key] = torch.as_tensor(m if dtype.is_complex else m.real, dtype=dtype)
     return _HAMILTONIANS[key]
 
 
 def readout(state: torch.Tensor, spec: Readout, n: int) -> torch.Tensor:
-    """Apply a task's :class:`~qas.tasks.base.Readout` to a batch of states (differentiable)."""
+    """Apply a task's :class:`~qas.tasks.base.Readout` to a batch of states (differentiable).
+
+    Real states (a real circuit's, ``TorchCircuit.state(..., as_complex=False)``) are read as
+    they are: ``<psi|H|psi>`` is then ``psi . Re(H) psi``, ``Im(H)`` being antisymmetric."""
+    real = not state.is_complex()
     if spec.kind == "state":
-        return state
-    probs = torch.view_as_real(state.resolve_conj()).square().sum(-1)  # = re**2 + im**2, in fewer ops
+        return state.to(torch.complex128 if state.dtype == torch.float64 else torch.complex64) if real else state
     if spec.kind == "z":
-        return probs @ z_signs(n, probs.dtype)
+        if real:
+            return (state * state) @ z_signs(n, state.dtype)
+        # sum_x (re_x**2 + im_x**2) z_xi as one matmul over the interleaved (re, im) pairs: a sum
+        # over the pair axis alone is slow, and it is a third of a 10-qubit QNN's readout
+        pairs = torch.view_as_real(state.resolve_conj()).reshape(state.shape[0], -1)
+        return (pairs * pairs) @ z_signs(n, pairs.dtype, interleaved=True)
     if spec.kind == "energy":
         h = hamiltonian_matrix(spec.hamiltonian, n, state.dtype)
+        if real:
+            return (state * (state @ h)).sum(-1)  # Re(H) is symmetric
         return torch.einsum("bi,bi->b", state.conj(), state @ h.T).real
     raise ValueError(f"unknown readout {spec.kind!r}")
 
@@ -228,7 +263,7 @@ def torch_readout(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | No
     circ = TorchCircuit(dag, dtype=dtype)
     with torch.no_grad():
         if features is None:
-            return readout(circ.state(params), spec, dag.num_qubits).numpy()
-        parts = [readout(circ.state(params, features[i:i + chunk]), spec, dag.num_qubits).numpy()
+            return readout(circ.state(params, as_complex=False), spec, dag.num_qubits).numpy()
+        parts = [readout(circ.state(params, features[i:i + chunk], as_complex=False), spec, dag.num_qubits).numpy()
                  for i in range(0, len(features), chunk)]
     return np.concatenate(parts)

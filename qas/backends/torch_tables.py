@@ -94,6 +94,13 @@ class Tables:
     def nconst(self) -> int:
         return self.const.shape[0]
 
+    @property
+    def real(self) -> bool:
+        """Every gate matrix is real for all parameters and features: each template's imaginary
+        part reads a constant zero (RY, CNOT, CZ, H, SWAP, X, Z, ... but not RX, RZ, U3)."""
+        zeros = np.flatnonzero(self.const.numpy() == 0)
+        return all(np.isin(t[..., 1], zeros).all() for t in self.templates.values())
+
     def template_t(self, i: int) -> np.ndarray:
         """Op ``i``'s template, transposed (we multiply row vectors: ``state @ M^T``)."""
         return self.templates[i].transpose(1, 0, 2)

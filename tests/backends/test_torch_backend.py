@@ -120,3 +120,58 @@ def test_reuploaded_feature_chains_are_exact_and_fused(block_qubits):
     # `mixed`, RZZ.RZZ is one chain, and the four one-wire chains (RX|RZ on q0, split by the
     # trainable RY; RY|RX on q4, split by CZ) pair up into two products on (q0, q4).
     assert sum(kind == "feature" for kind, _, _ in circ.program.items) == 4
+
+
+def _real_circuit(n: int = 7) -> CircuitDAG:
+    """RY features, then real trainable and fixed gates on 7 qubits (blocks, not one unitary)."""
+    gates = [Gate("RY", (q,), "feature", feature=q) for q in range(n)]
+    for layer in range(2):
+        gates += [Gate("RY", (q,), "trainable") for q in range(n)]
+        gates += [Gate("CNOT", (q, (q + 1 + layer) % n)) for q in range(n)]
+        gates += [Gate("H", (layer,)), Gate("CZ", (0, n - 1)), Gate("SWAP", (1, 4))]
+    gates += [Gate("RY", (q,), "feature", feature=n + q) for q in range(3)]  # re-uploaded: per-input chains
+    return CircuitDAG(n, gates)
+
+
+def test_real_circuits_run_on_real_amplitudes_and_others_do_not():
+    dag = _real_circuit()
+    circ = TorchCircuit(dag)
+    assert circ.program.real and circ.state_dtype == torch.float32
+    assert not TorchCircuit(dag, real=False).program.real
+    rx = CircuitDAG(2, [Gate("RX", (0,), "trainable"), Gate("CNOT", (0, 1))])
+    assert not TorchCircuit(rx).program.real
+    with pytest.raises(ValueError, match="real=True needs"):
+        TorchCircuit(rx, real=True)
+    x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (3, dag.num_features)))
+    p = torch.as_tensor(RNG.uniform(-np.pi, np.pi, dag.num_params))
+    raw = circ.state(p.float(), x.float(), as_complex=False)
+    assert not raw.is_complex() and circ.state(p.float(), x.float()).dtype == torch.complex64
+    assert readout(raw, Readout("state"), dag.num_qubits).dtype == torch.complex64
+
+
+@pytest.mark.parametrize("kind", ["z", "energy", "state"])
+def test_real_amplitudes_give_the_complex_path_s_readouts_and_gradients(kind):
+    dag = _real_circuit()
+    n = dag.num_qubits
+    # odd Y words (imaginary, antisymmetric) read 0 on real states; even ones (YY) do not
+    ham = ((0.7, "ZZIIIII"), (-1.1, "XIIIIIX"), (0.4, "YYIIIII"), (0.9, "IXYIIII"), (0.3, "IIIIIIZ"))
+    spec = Readout(kind, ham if kind == "energy" else ())
+    x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (4, dag.num_features)))
+    p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    target = torch.as_tensor(RNG.normal(size=(4, 2**n)) + 1j * RNG.normal(size=(4, 2**n)))
+    outs, grads = [], []
+    for real in (None, False):
+        circ = TorchCircuit(dag, dtype=torch.complex128, real=real)
+        p = torch.tensor(p0, requires_grad=True)
+        out = readout(circ.state(p, x, as_complex=False), spec, n)
+        loss = (out.conj() * target).real.sum() if kind == "state" else (out * torch.arange(1, out.numel() + 1).view(out.shape)).sum()
+        loss.backward()
+        outs.append(out.detach().numpy())
+        grads.append(p.grad.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-12)
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-11)
+    if kind == "energy":  # and both are the physics: <psi|H|psi> from Cirq's states
+        states = TorchCircuit(dag, dtype=torch.complex128, real=False).state(p0, x).numpy()
+        from qas.core.readout import pauli_matrix
+        h = pauli_matrix(ham, n)
+        np.testing.assert_allclose(outs[0], np.einsum("bi,ij,bj->b", states.conj(), h, states).real, atol=1e-12)
