@@ -60,7 +60,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, load_module, machine_line, median_seconds, write_rows
+from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, write_rows
 
 from qas import CircuitDAG, Gate, feature_symbols, param_symbols, to_cirq
 from qas.backends import TorchCircuit, readout
@@ -125,8 +125,8 @@ def program(dag: CircuitDAG) -> list[tuple[str, tuple[int, ...], str, Any]]:
 
 # -- ours -----------------------------------------------------------------------------------------
 def ours(w: Workload, dtype: torch.dtype = torch.complex64, module: Any = None) -> Step:
-    """The trainer's step (a real circuit on real amplitudes); ``module``: another version of
-    ``qas/backends/torch_sv.py`` (``--compare-torch-sv``), run as that version's trainer ran it."""
+    """The trainer's step (a real circuit on real amplitudes); ``module``: our backend at another
+    revision (``--compare-rev``), run as that revision's trainer ran it."""
     circ = (module.TorchCircuit if module is not None else TorchCircuit)(w.dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     feats = None if w.feats is None else torch.as_tensor(w.feats, dtype=real)
@@ -432,14 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--min-seconds", type=float, default=0.3, help="each timed call is repeated for at least this long")
     ap.add_argument("--quick", action="store_true", help="3 rounds of >= 0.15 s per backend (~1 min with the peers)")
-    ap.add_argument("--compare-torch-sv", default=None, metavar="PATH",
-                    help="another torch_sv.py (e.g. `git show REV:qas/backends/torch_sv.py > /tmp/sv.py`), timed beside ours")
-    ap.add_argument("--compare-label", default="before", help="its name in the table")
+    ap.add_argument("--compare-rev", default=None, metavar="REV",
+                    help="also time our backend as of this git revision (its torch_sv, torch_plan, torch_tables)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.min_seconds = 3, 0.15
-    compare = (args.compare_label, load_module(args.compare_torch_sv)) if args.compare_torch_sv else None
+    compare = (f"at {args.compare_rev}", torch_backend_at(args.compare_rev)) if args.compare_rev else None
 
     torch.set_num_threads(1)
     date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -468,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         write_rows(RESULTS / "bench_peers.csv", rows)
         head = [f"# bench_peers: one training step, peers against ours", "",
                 f"Measured {date} in one run of `python experiments/bench_peers.py"
-                + (f" --compare-torch-sv ... --compare-label \"{args.compare_label}\"" if compare else "")
+                + (f" --compare-rev {args.compare_rev}" if compare else "")
                 + (" --quick" if args.quick else "") + f"` on {machine}; "
                 + "; ".join(lines) + ".", "",
                 "Loss and gradient of every backend agree with ours (complex128) to 1e-5 at the shared parameters "

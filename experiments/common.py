@@ -280,3 +280,34 @@ def sampled_circuits(space: Any, n: int, seed: int = 0) -> list:
         if len(out) == n:
             break
     return list(out.values())
+
+
+def torch_backend_at(rev: str) -> Any:
+    """``qas/backends/torch_sv.py`` as of git revision ``rev``, over that revision's own
+    ``torch_plan.py`` and ``torch_tables.py``: a before/after timing in one process, where the
+    compile step changed too. The three files are read with ``git show`` and run under other
+    names; ``qas.backends``' own modules are put back afterwards."""
+    import subprocess
+    import sys
+    import types
+
+    root = Path(__file__).resolve().parent.parent
+    names = ("torch_tables", "torch_plan", "torch_sv")
+    originals = {n: sys.modules.get(f"qas.backends.{n}") for n in names}
+    module = None
+    try:
+        for name in names:
+            source = subprocess.run(["git", "show", f"{rev}:qas/backends/{name}.py"], cwd=root, check=True,
+                                    capture_output=True, text=True).stdout
+            module = types.ModuleType(f"qas_backends_{name}_at_{rev}")
+            module.__file__ = f"{rev}:qas/backends/{name}.py"
+            sys.modules[module.__name__] = module
+            sys.modules[f"qas.backends.{name}"] = module  # what the next file's imports find
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                sys.modules.pop(f"qas.backends.{name}", None)
+            else:
+                sys.modules[f"qas.backends.{name}"] = original
+    return module

@@ -15,8 +15,8 @@ with the same maths (the gate-by-gate product):
   of consecutive gates on the same wires, and chains on single, distinct wires into per-input
   Kronecker products of up to ``KRON_QUBITS`` wires (:func:`group_one_wire_chains`,
   :func:`feature_gathers`), each applied as one batched matmul;
-- the state stays in a "physical" wire order that the steps permute lazily
-  (:func:`physical_order`).
+- the state is held with the batch innermost, in a "physical" wire order that the steps
+  permute lazily (:func:`physical_order`).
 
 Every matrix is gathered from the flat tables of :mod:`qas.backends.torch_tables` with the
 index arrays computed here; :class:`~qas.backends.torch_sv.TorchCircuit` runs the program.
@@ -48,7 +48,8 @@ class Program:
     ``items`` are the steps after the prefix: ``(kind, where, dims)``, ``kind`` ``"block"``
     (``where = (k, position)`` in ``block_idx[k]``) or ``"feature"`` (``where = (k, position)``
     in ``feature_idx[k]``, or ``(k, positions)`` of one-wire matrices to Kronecker-multiply),
-    ``dims`` the permutation that brings the step's wires last (None if they are already).
+    ``dims`` the permutation of the ``(2,) * n + (rows,)`` state that brings the step's wires
+    first (None if they are already).
     """
 
     tables: Tables
@@ -239,25 +240,29 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
                    n: int) -> tuple[list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...] | None]:
     """Each item's wires in the order its matrix is built for, and the permutation it needs.
 
-    The state is kept contiguous in a "physical" wire order that the items permute lazily:
-    an item acts on the last k physical axes, so it needs a copy (a permute) only when its
-    wires are not already there; its matrix is built for the wires in that physical order.
-    Returns ``(kind, id, order, dims)`` per item and the final permutation back (or None).
+    The state is kept as ``(2**n, rows)``, the batch innermost, in a "physical" wire order that
+    the items permute lazily: an item acts on the first k physical axes, so it needs a copy (a
+    permute) only when its wires are not already there; its matrix is built for the wires in
+    that physical order. With the batch innermost every such copy moves runs of ``rows``
+    amplitudes; with the batch outermost, as before, a permutation that ends on a short run
+    copied amplitude by amplitude (up to 17x slower on a 10-qubit QNN's ring).
+    Returns ``(kind, id, order, dims)`` per item (``dims`` over the ``n`` wire axes and the
+    batch axis last) and the final permutation back (or None).
     """
     perm = list(range(n))
     plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]] = []
     for kind, x in items:
         wires = blocks[x][0] if kind == "block" else tuple(w for c in groups[x] for w in chains[c][0])
         k = len(wires)
-        if set(perm[n - k:]) == set(wires):
-            order, dims = tuple(perm[n - k:]), None
+        if set(perm[:k]) == set(wires):
+            order, dims = tuple(perm[:k]), None
         else:
             order = wires
-            new = [w for w in perm if w not in wires] + list(order)
-            dims = (0,) + tuple(1 + perm.index(w) for w in new)
+            new = list(order) + [w for w in perm if w not in wires]
+            dims = tuple(perm.index(w) for w in new) + (n,)
             perm = new
         plan.append((kind, x, order, dims))
-    final = None if perm == list(range(n)) else (0,) + tuple(1 + perm.index(w) for w in range(n))
+    final = None if perm == list(range(n)) else tuple(perm.index(w) for w in range(n)) + (n,)
     return plan, final
 
 

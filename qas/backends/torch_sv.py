@@ -158,29 +158,44 @@ class TorchCircuit:
 
     def _apply_items(self, state: torch.Tensor, shared: torch.Tensor, per_input: torch.Tensor | None,
                      b: int) -> torch.Tensor:
-        """The fused blocks and feature chains after the prefix, each one matmul on the batch."""
+        """The fused blocks and feature chains after the prefix, each one matmul on the batch.
+
+        They run on the state as ``(2**n, rows)``, the batch innermost, each step's wires first
+        (``torch_plan.physical_order``); the result is returned as its ``(rows, 2**n)`` transpose,
+        a view that :func:`readout` takes as it is."""
         prog, n, dim = self.program, self.n, 2**self.n
+        if not prog.items:
+            return state.expand(b, dim).contiguous() if state.shape[0] != b else state
+        if len(prog.items) == 1 and prog.items[0][1][0] == n and prog.items[0][0] == "block":
+            # one unitary for the whole rest (n <= FULL_UNITARY_MAX_QUBITS): rows first, no transposes
+            state = state @ _tree(_gather(shared[None], prog.block_idx[n], prog.real)[0])[0]
+            return state.expand(b, dim).contiguous() if state.shape[0] != b else state
         # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
-        mats = {k: _tree(_gather(shared[None], idx, prog.real)[0]).unbind(0) for k, idx in prog.block_idx.items()}
+        # (and made the blocks' own matrices, for column states: mm's backward is slower on a transposed view)
+        mats = {k: _tree(_gather(shared[None], idx, prog.real)[0]).mT.contiguous().unbind(0)
+                for k, idx in prog.block_idx.items()}
         fmats = {k: _tree(_gather(per_input, idx, prog.real)) for k, idx in prog.feature_idx.items()}
         rows = state.shape[0]
+        state = state.T.contiguous()
         for kind, (k, pos), dims in prog.items:
             if kind == "feature" and rows != b:
-                state, rows = state.expand(b, dim), b
+                state, rows = state.expand(dim, b), b
             if dims is None:
-                flat = state.view(rows, -1, 2**k)
+                flat = state.reshape(2**k, -1)
             else:
-                flat = state.view((rows,) + (2,) * n).permute(dims).reshape(rows, -1, 2**k)
+                flat = state.view((2,) * n + (rows,)).permute(dims).reshape(2**k, -1)
             if kind == "block":
-                state = (flat @ mats[k][pos]).view(rows, dim)
+                state = (mats[k][pos] @ flat).view(dim, rows)
             else:
                 m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1].index_select(1, pos))
-                state = torch.bmm(flat, m).view(rows, dim)
+                # per input: rows first for the batched matmul, and back
+                per_row = torch.bmm(flat.view(2**k, -1, rows).permute(2, 1, 0), m)
+                state = per_row.permute(2, 1, 0).reshape(dim, rows)
         if prog.final_dims is not None:
-            state = state.view((rows,) + (2,) * n).permute(prog.final_dims).reshape(rows, dim)
+            state = state.view((2,) * n + (rows,)).permute(prog.final_dims).reshape(dim, rows)
         if rows != b:
-            state = state.expand(b, dim).contiguous()
-        return state
+            state = state.expand(dim, b)
+        return state.T
 
 
 def _gather(table: torch.Tensor, idx: torch.Tensor, real: bool = False) -> torch.Tensor:
@@ -245,9 +260,13 @@ def readout(state: torch.Tensor, spec: Readout, n: int) -> torch.Tensor:
     if spec.kind == "z":
         if real:
             return (state * state) @ z_signs(n, state.dtype)
+        rows = state.shape[0]
+        if not state.is_contiguous() and state.T.is_contiguous():  # TorchCircuit's batch-innermost layout
+            pairs = torch.view_as_real(state.T.resolve_conj()).reshape(-1, 2 * rows)  # (2**n, rows * (re, im))
+            return (z_signs(n, pairs.dtype).T @ (pairs * pairs)).view(n, rows, 2).sum(-1).T
         # sum_x (re_x**2 + im_x**2) z_xi as one matmul over the interleaved (re, im) pairs: a sum
         # over the pair axis alone is slow, and it is a third of a 10-qubit QNN's readout
-        pairs = torch.view_as_real(state.resolve_conj()).reshape(state.shape[0], -1)
+        pairs = torch.view_as_real(state.resolve_conj()).reshape(rows, -1)
         return (pairs * pairs) @ z_signs(n, pairs.dtype, interleaved=True)
     if spec.kind == "energy":
         h = hamiltonian_matrix(spec.hamiltonian, n, state.dtype)
