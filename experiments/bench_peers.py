@@ -60,7 +60,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, write_rows
+from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, trainer_state_options, write_rows
 
 from qas import CircuitDAG, Gate, feature_symbols, param_symbols, to_cirq
 from qas.backends import TorchCircuit, readout
@@ -130,7 +130,7 @@ def ours(w: Workload, dtype: torch.dtype = torch.complex64, module: Any = None) 
     circ = (module.TorchCircuit if module is not None else TorchCircuit)(w.dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     feats = None if w.feats is None else torch.as_tensor(w.feats, dtype=real)
-    kw = {} if module is not None else {"as_complex": False}
+    kw = trainer_state_options(circ)
 
     def step(params: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=real, requires_grad=True)

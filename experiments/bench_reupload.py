@@ -4,12 +4,12 @@ Re-uploading puts feature gates between trainable cells, outside the product-sta
 they are applied per input. This times one gradient step as the trainer takes it (batch 32,
 cross-entropy of the task's logits, 1 torch thread) for stacked and one-pass circuits on
 ``fashion-2`` (4 qubits, the default space ``qml-4q-reup``) and ``fashion-10`` (10 qubits,
-36 features), for our ``torch_sv`` and, with ``--compare-torch-sv``, another version of it
-(e.g. ``git show HEAD~1:qas/backends/torch_sv.py > /tmp/old_sv.py``). Both versions are
+36 features), for our ``torch_sv`` and, with ``--compare-rev REV``, our backend as of another
+git revision (its ``torch_sv``, ``torch_plan`` and ``torch_tables``). Both versions are
 checked to agree first; rounds visit them in turn, so machine load hits both alike: compare
 ratios, not absolute times.
 
-    python experiments/bench_reupload.py --compare-torch-sv /tmp/old_sv.py --compare-label "before"
+    python experiments/bench_reupload.py --compare-rev HEAD~1
 
 Writes ``experiments/results/bench_reupload.csv`` and ``bench_reupload.md``.
 
@@ -38,11 +38,10 @@ import statistics
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, load_module, machine_line, median_seconds, torch_step, write_rows
+from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, torch_step, write_rows
 
 from qas import CircuitDAG, Readout, lower
 from qas.backends import TorchCircuit, readout
@@ -88,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default="fashion-2,fashion-10")
     ap.add_argument("--batch", type=int, default=32, help="the trainer's batch size")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--compare-torch-sv", default=None, help="path of another torch_sv.py to time beside ours")
-    ap.add_argument("--compare-label", default=None)
+    ap.add_argument("--compare-rev", default=None, metavar="REV", help="also time our backend as of this git revision")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--weighted", action="store_true", help="the weighted encoding's cost instead (bench_weighted.csv)")
     ap.add_argument("--rounds", type=int, default=7, help="--weighted: rounds over the cases")
@@ -104,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     machine = machine_line(1)
-    compare = load_module(args.compare_torch_sv) if args.compare_torch_sv else None
-    label = args.compare_label or (Path(args.compare_torch_sv).name if compare else "")
+    compare = torch_backend_at(args.compare_rev) if args.compare_rev else None
+    label = f"at {args.compare_rev}" if compare else ""
     rows = []
     for variant in args.variants.split(","):
         task = make_task(variant)
@@ -136,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         write_rows(RESULTS / "bench_reupload.csv", rows)
         lines = [f"# bench_reupload: one training step (batch {args.batch}) of stacked circuits", "",
                  f"Measured {date} in one run of `python experiments/bench_reupload.py"
-                 + (f" --compare-torch-sv ... --compare-label \"{label}\"`" if compare else "`") + f" on {machine}.",
+                 + (f" --compare-rev {args.compare_rev}`" if compare else "`") + f" on {machine}.",
                  "Medians of rounds that visit both versions in turn; compare ratios.", "",
                  "| variant | circuit | params | backend | ms per step | epoch (s) | speed-up of this row over "
                  + (f"\"{label}\"" if compare else "-") + " |", "|---|---|---|---|---|---|---|"]

@@ -190,7 +190,7 @@ def init_params(dag: Any, seed: int = 0) -> np.ndarray:
 
 def torch_step(dag: Any, task: Any, dtype: Any = None, module: Any = None) -> Any:
     """``(params, features, targets) -> (loss, gradient)``: one training step of ``dag`` on the torch
-    backend (``module``: another version of ``qas/backends/torch_sv.py``, see :func:`load_module`)."""
+    backend (``module``: our backend at another revision, see :func:`torch_backend_at`)."""
     import torch
 
     from qas import Readout
@@ -200,15 +200,24 @@ def torch_step(dag: Any, task: Any, dtype: Any = None, module: Any = None) -> An
     dtype = dtype or torch.complex64
     circ = (module.TorchCircuit if module is not None else TorchCircuit)(dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
+    kw = trainer_state_options(circ)
 
     def run(params: np.ndarray, feats: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=real, requires_grad=True)
-        out = readout(circ.state(p, torch.as_tensor(feats, dtype=real)), Readout("z"), dag.num_qubits)
+        out = readout(circ.state(p, torch.as_tensor(feats, dtype=real), **kw), Readout("z"), dag.num_qubits)
         loss = task.loss(out, Batch(feats, targets))
         loss.backward()
         return float(loss.detach()), p.grad.double().numpy()
 
     return run
+
+
+def trainer_state_options(circuit: Any) -> dict[str, Any]:
+    """The options the trainer passes to ``circuit.state``: real amplitudes for a real circuit,
+    where that revision of the backend has them (``as_complex``, since a0b2994)."""
+    import inspect
+
+    return {"as_complex": False} if "as_complex" in inspect.signature(circuit.state).parameters else {}
 
 
 def time_call(fn: Any, min_seconds: float) -> float:
@@ -252,34 +261,6 @@ def machine_line(threads: int) -> str:
         load = "load avg n/a"
     return (f"{platform.node() or 'host'}: {cores} cores ({platform.processor() or platform.machine()}), "
             f"torch {torch.__version__} with {threads} thread(s), python {platform.python_version()}, {load} at start")
-
-
-def load_module(path: str) -> Any:
-    """Another version of a library module, from a file (e.g. ``git show REV:qas/backends/torch_sv.py``)."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("torch_sv_compare", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["torch_sv_compare"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def sampled_circuits(space: Any, n: int, seed: int = 0) -> list:
-    """``n`` distinct circuits of ``space``, drawn in order from ``random.Random(seed)``."""
-    import random
-
-    from search_spaces import sample_circuit
-
-    rng = random.Random(seed)
-    out: dict[str, Any] = {}
-    for _ in range(100 * n):
-        d = sample_circuit(space, rng)
-        out.setdefault(d.key, d)
-        if len(out) == n:
-            break
-    return list(out.values())
 
 
 def torch_backend_at(rev: str) -> Any:
