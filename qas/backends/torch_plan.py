@@ -269,8 +269,8 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
 def block_gathers(tables: Tables, plan: list, blocks: list[Group]) -> tuple[dict[int, torch.Tensor], dict[int, tuple[int, int]]]:
     """Block matrices: one gather + a tree of matmuls per block size.
 
-    Returns ``k -> (blocks, depth, 2**k, 2**k, 2)`` positions (depth padded to a power of two
-    with identities) and ``block id -> (k, position)``.
+    Returns ``k -> (depth, blocks, 2**k, 2**k, 2)`` positions (depth padded to a power of two
+    with identities, in :func:`bit_reversal` order) and ``block id -> (k, position)``.
     """
     by_size: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
     for kind, x, order, _ in plan:
@@ -287,8 +287,18 @@ def block_gathers(tables: Tables, plan: list, blocks: list[Group]) -> tuple[dict
             where[bid] = (k, pos)
             for t in range(lp):
                 idx[pos, t] = tables.embed_t(gates[t], order) if t < len(gates) else identity_template(2**k)
-        block_idx[k] = torch.as_tensor(idx)
+        # depth first, in bit-reversed order: the tree then multiplies contiguous halves (no copies)
+        block_idx[k] = torch.as_tensor(np.ascontiguousarray(idx[:, bit_reversal(lp)].swapaxes(0, 1)))
     return block_idx, where
+
+
+def bit_reversal(length: int) -> np.ndarray:
+    """``i -> i`` with its bits reversed, for a power-of-two ``length``: a product stored in this
+    order pairs its neighbours ``(2j, 2j + 1)`` as the halves' ``(i, i + length / 2)``, level
+    after level."""
+    bits = length.bit_length() - 1
+    i = np.arange(length)
+    return sum((((i >> b) & 1) << (bits - 1 - b) for b in range(bits)), np.zeros_like(i))
 
 
 def feature_gathers(tables: Tables, plan: list, groups: list[list[int]],

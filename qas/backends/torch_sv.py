@@ -169,11 +169,11 @@ class TorchCircuit:
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
         if len(prog.items) == 1 and prog.items[0][1][0] == n and prog.items[0][0] == "block":
             # one unitary for the whole rest (n <= FULL_UNITARY_MAX_QUBITS): rows first, no transposes
-            state = state @ _tree(_gather(shared[None], prog.block_idx[n], prog.real)[0])[0]
+            state = state @ _halves_tree(_gather(shared, prog.block_idx[n], prog.real)).squeeze(0)
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
         # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
         # (and made the blocks' own matrices, for column states: mm's backward is slower on a transposed view)
-        mats = {k: _tree(_gather(shared[None], idx, prog.real)[0]).mT.contiguous().unbind(0)
+        mats = {k: _halves_tree(_gather(shared, idx, prog.real)).mT.contiguous().unbind(0)
                 for k, idx in prog.block_idx.items()}
         fmats = {k: _tree(_gather(per_input, idx, prog.real)) for k, idx in prog.feature_idx.items()}
         rows = state.shape[0]
@@ -214,8 +214,9 @@ class TorchCircuit:
 
 def _gather(table: torch.Tensor, idx: torch.Tensor, real: bool = False) -> torch.Tensor:
     """Complex ``(rows,) + idx.shape[:-1]`` from a real ``(rows, T)`` table and ``(..., 2)`` (re, im)
-    positions; with ``real``, real ``(rows,) + idx.shape`` from positions of real parts alone."""
-    out = table.index_select(1, idx.reshape(-1)).view((table.shape[0],) + tuple(idx.shape))
+    positions; with ``real``, real ``(rows,) + idx.shape`` from positions of real parts alone.
+    A ``(T,)`` table (the shared one) gives no ``rows`` axis."""
+    out = table.index_select(table.ndim - 1, idx.reshape(-1)).view(table.shape[:-1] + tuple(idx.shape))
     return out if real else torch.view_as_complex(out)
 
 
@@ -226,6 +227,18 @@ def _kron(m: torch.Tensor) -> torch.Tensor:
         d = out.shape[-1] * 2
         out = (out[:, :, None, :, None] * m[:, j, None, :, None, :]).reshape(-1, d, d)
     return out
+
+
+def _halves_tree(x: torch.Tensor) -> torch.Tensor:
+    """``(depth, blocks, d, d)`` -> ``(blocks, d, d)``: the products over the depth, stored in
+    ``torch_plan.bit_reversal`` order, as a balanced tree of contiguous halves (``x[:h] @ x[h:]``
+    per level on one flat batch of matrices: no copies, three ops a level)."""
+    depth, blocks, d = x.shape[0], x.shape[1], x.shape[-1]
+    x = x.reshape(depth * blocks, d, d)
+    while depth > 1:
+        depth //= 2
+        x = torch.bmm(*x.split(depth * blocks))  # split's backward is one cat; two slices' are two scatters
+    return x
 
 
 def _tree(x: torch.Tensor) -> torch.Tensor:
