@@ -16,6 +16,8 @@ operations, with the same maths, which :meth:`TorchCircuit.state` runs:
 - the data-encoding prefix is a product state, all wires and the whole batch at once;
 - the input-independent gates meet the batch as one matmul per fused block (all ``n`` qubits,
   i.e. one unitary, for ``n <= 5``), each block's matrix a balanced tree of batched matmuls;
+  between blocks the state is held as ``(2**n, B)``, the batch innermost, so that bringing a
+  block's wires together copies runs of ``B`` amplitudes (a single state: one gather);
 - re-uploaded feature gates meet it as per-input chains and Kronecker products;
 - a circuit whose gates are all real (RY, CNOT, CZ, H, ...: most VQE ansätze) runs on real
   amplitudes throughout, half the arithmetic and no complex autograd (``real=None``, the default,
