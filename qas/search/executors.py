@@ -111,6 +111,12 @@ def _evaluate_on_worker(dag_json: str, task_args: tuple, train: dict, splits: tu
     return record.to_dict()
 
 
+#: how many times a circuit is handed to Dask again after every worker that ran it died (Dask
+#: itself tries each task on ``distributed.scheduler.allowed-failures`` + 1 workers): one worker
+#: lost to an out-of-memory kill or an operator must not end a search
+KILLED_WORKER_RESUBMITS = 3
+
+
 class DaskExecutor:
     """Fan a batch of evaluations out to a Dask cluster: ``tcp://host:port`` or ``N`` local workers."""
 
@@ -137,23 +143,47 @@ class DaskExecutor:
 
         from qas.evaluation import cached, evaluate, result_key, store
 
+        from distributed.scheduler import KilledWorker
+
+        from qas.core.errors import QasError
+
         out: list[EvaluationRecord | None] = [None] * len(dags)
-        futures = {}
         keys = [result_key(d, stage.task, train_cfg, stage.noise, stage.noise_inputs) for d in dags]
+
+        def submit(i: int) -> Any:
+            return self.client.submit(
+                _evaluate_on_worker, dags[i].to_json(), stage.task_args, dataclasses.asdict(train_cfg),
+                stage.splits, stage.noise, stage.noise_inputs, pruning, pure=False,
+            )
+
+        index, resubmitted, futures = {}, [0] * len(dags), []
         for i, (dag, key) in enumerate(zip(dags, keys)):
             if cached(stage.cache, key, pruning=pruning is not None) is not None:
                 # trained before: the driver returns it, scoring any split it lacks
                 out[i] = evaluate(dag, stage.task, train_cfg, splits=stage.splits, cache=stage.cache,
                                   noise=stage.noise, noise_inputs=stage.noise_inputs, prune=pruning)
             else:
-                futures[i] = self.client.submit(
-                    _evaluate_on_worker, dag.to_json(), stage.task_args, dataclasses.asdict(train_cfg),
-                    stage.splits, stage.noise, stage.noise_inputs, pruning, pure=False,
-                )
-        index = {fut.key: i for i, fut in futures.items()}
-        for fut in as_completed(list(futures.values())):  # cache each as it lands: a crash loses none
+                futures.append(submit(i))
+                index[futures[-1].key] = i
+        pending = as_completed(futures)
+        for fut in pending:  # cache each as it lands: a crash loses none
             i = index[fut.key]
-            record = EvaluationRecord.from_dict(fut.result())
+            try:
+                result = fut.result()
+            except KilledWorker:
+                # Dask gave up after its own retries: every worker that ran it died (killed, out of
+                # memory). Hand it over again a few times before calling the circuit the cause.
+                resubmitted[i] += 1
+                if resubmitted[i] > KILLED_WORKER_RESUBMITS:
+                    raise QasError(
+                        f"circuit {keys[i][:12]} killed every Dask worker that ran it, {resubmitted[i]} times over; "
+                        "give the workers more memory (dask worker --memory-limit) or leave the circuit out"
+                    ) from None
+                again = submit(i)
+                index[again.key] = i
+                pending.add(again)
+                continue
+            record = EvaluationRecord.from_dict(result)
             store(stage.cache, keys[i], record)
             out[i] = record
         return out  # type: ignore[return-value]

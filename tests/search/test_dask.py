@@ -41,3 +41,54 @@ def test_the_final_round_on_two_workers_matches_the_local_one(tmp_path, monkeypa
     assert [(r["key"], r["val_score"], r["chosen"]) for r in a] == [(r["key"], r["val_score"], r["chosen"]) for r in b]
     assert summary.final.score == max(r["val_score"] for r in b)
     assert calls == []
+
+
+def _dying_worker_evaluation(counter: str, deaths: int):
+    """An evaluation that SIGKILLs its own Dask worker the first ``deaths`` times (counted in a
+    file), then evaluates; made in a function, so Dask ships it to the workers by value."""
+
+    def run(dag_json, *args, **kwargs):
+        import os
+        import signal
+        from pathlib import Path
+
+        import qas.search.executors as on_worker  # the worker's own, unpatched
+
+        path = Path(counter)
+        done = int(path.read_text()) if path.exists() else 0
+        if done < deaths:
+            path.write_text(str(done + 1))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return on_worker._evaluate_on_worker(dag_json, *args, **kwargs)
+
+    return run
+
+
+def _one_worker_dies(tmp_path, monkeypatch, deaths: int):
+    import dask
+
+    import qas.search.executors as executors
+
+    monkeypatch.setattr(executors, "_evaluate_on_worker", _dying_worker_evaluation(str(tmp_path / "deaths"), deaths))
+    cfg = SearchConfig(task="state-prep", agent="random", budget=1, seed=4, final=False, workers=2,
+                       train={"steps": 10, "patience": 0, "lr": 0.1})
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # Dask gives up at the first death
+        return search(cfg, tmp_path / "run", progress=False)
+
+
+def test_a_circuit_whose_workers_die_is_handed_over_again(tmp_path, monkeypatch):
+    """Dask gives up on a task when its workers die (KilledWorker); the search does not: it
+    submits the circuit again and goes on."""
+    summary = _one_worker_dies(tmp_path, monkeypatch, deaths=2)
+    assert summary.evaluated == 1 and (tmp_path / "deaths").read_text() == "2"
+
+
+def test_a_circuit_that_kills_every_worker_ends_the_search_with_one_line(tmp_path, monkeypatch):
+    import pytest
+
+    from qas.core.errors import QasError
+    from qas.search.executors import KILLED_WORKER_RESUBMITS
+
+    with pytest.raises(QasError, match="killed every Dask worker that ran it, 4 times over; give the workers more memory"):
+        _one_worker_dies(tmp_path, monkeypatch, deaths=100)
+    assert (tmp_path / "deaths").read_text() == str(KILLED_WORKER_RESUBMITS + 1)
