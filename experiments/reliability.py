@@ -295,6 +295,10 @@ def main() -> None:
     (Path(__file__).parent / "reliability.md").write_text(report(figures))
 
 
+def _table(rows: list[tuple[str, object]]) -> list[str]:
+    return ["| figure | value |", "|---|---|"] + [f"| {label} | {value} |" for label, value in rows] + [""]
+
+
 def report(figures: dict) -> str:
     out = ["# Reliability figures", "",
            "Produced by `python experiments/reliability.py` on this 2-core machine (the figures of each part",
@@ -304,14 +308,14 @@ def report(figures: dict) -> str:
     k = figures.get("kill")
     if k:
         out += [f"## SIGKILL and resume (evolution on state-prep, budget {k['budget']}, {k['date']})",
-                "| figure | value |", "|---|---|",
-                f"| kills survived (SIGKILL at random moments, then resume) | {k['kills']} |",
-                f"| completed trials at the end | {k['trials']} |",
-                f"| unique evaluated circuits | {k['unique']} |",
-                f"| duplicate evaluations (target 0) | {k['duplicates']} |",
-                f"| lost evaluations (target 0) | {k['lost']} |",
-                f"| circuits trained (rows in the result cache; equal to the budget means none trained twice) | {k['trained_rows']} |",
-                f"| trials answered from the cache after a kill (trained, killed before being recorded) | {k['cache_hits_on_resume']} |", ""]
+        ] + _table([
+            ("kills survived (SIGKILL at random moments, then resume)", k['kills']),
+            ("completed trials at the end", k['trials']),
+            ("unique evaluated circuits", k['unique']),
+            ("duplicate evaluations (target 0)", k['duplicates']),
+            ("lost evaluations (target 0)", k['lost']),
+            ("circuits trained (rows in the result cache; equal to the budget means none trained twice)", k['trained_rows']),
+            ("trials answered from the cache after a kill (trained, killed before being recorded)", k['cache_hits_on_resume'])])
     c = figures.get("chaos_dask")
     if c:
         out += [f"## Chaos: the default search on 2 Dask workers (REINFORCE, state-prep, budget {c['budget']}, {c['date']})",
@@ -320,32 +324,32 @@ def report(figures: dict) -> str:
                 "3 s, the driver 10 s). Whenever the driver stops short it is run again, as a user",
                 "would. Trainings that complete on a worker are logged there, so work done twice is counted",
                 "even when its result never reached the driver.", "",
-                "| figure | value |", "|---|---|",
-                f"| Dask workers SIGKILLed mid-search | {c['worker_kills']} |",
-                f"| driver SIGKILLed (with its workers), then rerun | {c['driver_kills']} |",
-                f"| driver stopped on its own, then rerun | {c['driver_exits']} |",
-                f"| trials a driver kill interrupted (failed, their circuits evaluated again) | {c['interrupted']} |",
-                f"| completed trials at the end | {c['trials']} |",
-                f"| trials lost (target 0) | {c['lost']} |",
-                f"| duplicate evaluations in the study (target 0) | {c['duplicates']} |",
-                f"| trainings completed on workers | {c['trainings_completed']} |",
-                f"| circuits trained twice (target 0) | {c['trained_twice']} |",
-                f"| wall seconds, kills and reruns included | {c['seconds']} |", ""]
+        ] + _table([
+            ("Dask workers SIGKILLed mid-search", c['worker_kills']),
+            ("driver SIGKILLed (with its workers), then rerun", c['driver_kills']),
+            ("driver stopped on its own, then rerun", c['driver_exits']),
+            ("trials a driver kill interrupted (failed, their circuits evaluated again)", c['interrupted']),
+            ("completed trials at the end", c['trials']),
+            ("trials lost (target 0)", c['lost']),
+            ("duplicate evaluations in the study (target 0)", c['duplicates']),
+            ("trainings completed on workers", c['trainings_completed']),
+            ("circuits trained twice (target 0)", c['trained_twice']),
+            ("wall seconds, kills and reruns included", c['seconds'])])
     g = figures.get("chaos_postgres")
     if g:
         out += [f"## Chaos: 3 workers on one PostgreSQL study (state-prep, budget {g['budget']}, {g['date']})",
                 "Three `qas search --storage postgresql://... --study S` processes; a random one that has been up",
                 "10 s (past its start-up) is SIGKILLed and started again, over and over. A killed worker's claimed trial is released when its heartbeat",
                 "goes stale; one more worker then finishes the study.", "",
-                "| figure | value |", "|---|---|",
-                f"| workers SIGKILLed and restarted | {g['kills']} |",
-                f"| trials a kill interrupted (failed, their circuits evaluated again) | {g['interrupted']} |",
-                f"| RUNNING trials left at the end (released after the heartbeat grace) | {g['stale_after_kills']} |",
-                f"| completed trials at the end | {g['trials']} |",
-                f"| trials lost (target 0) | {g['lost']} |",
-                f"| circuits evaluated twice (target 0) | {g['duplicates']} |",
-                f"| workers that contributed | {g['workers_contributed']} |",
-                f"| wall seconds | {g['seconds']} |", ""]
+        ] + _table([
+            ("workers SIGKILLed and restarted", g['kills']),
+            ("trials a kill interrupted (failed, their circuits evaluated again)", g['interrupted']),
+            ("RUNNING trials left at the end (released after the heartbeat grace)", g['stale_after_kills']),
+            ("completed trials at the end", g['trials']),
+            ("trials lost (target 0)", g['lost']),
+            ("circuits evaluated twice (target 0)", g['duplicates']),
+            ("workers that contributed", g['workers_contributed']),
+            ("wall seconds", g['seconds'])])
     f = figures.get("fuzz")
     if f:
         out += [f"## Fuzzing (hypothesis, 2,000 cases per test, {f['date']})", "| loader | cases |", "|---|---|",

@@ -117,6 +117,12 @@ def _evaluate_on_worker(dag_json: str, task_args: tuple, train: dict, splits: tu
 KILLED_WORKER_RESUBMITS = 3
 
 
+#: how often a waiting batch checks that the local cluster still has workers (s), and how long
+#: it may have none before the search ends (a nanny restarts a killed worker in a few seconds)
+WATCH_SECONDS = 10.0
+WORKERLESS_SECONDS = 60.0
+
+
 class DaskExecutor:
     """Fan a batch of evaluations out to a Dask cluster: ``tcp://host:port`` or ``N`` local workers."""
 
@@ -139,13 +145,11 @@ class DaskExecutor:
         self.batch_size = batch_size or n
 
     def evaluate(self, stage: Stage, dags: list[CircuitDAG], train_cfg: Any, pruning: Any = None) -> list[EvaluationRecord]:
-        from distributed import as_completed
-
-        from qas.evaluation import cached, evaluate, result_key, store
-
+        from distributed import wait
         from distributed.scheduler import KilledWorker
 
         from qas.core.errors import QasError
+        from qas.evaluation import cached, evaluate, result_key, store
 
         out: list[EvaluationRecord | None] = [None] * len(dags)
         keys = [result_key(d, stage.task, train_cfg, stage.noise, stage.noise_inputs) for d in dags]
@@ -156,37 +160,59 @@ class DaskExecutor:
                 stage.splits, stage.noise, stage.noise_inputs, pruning, pure=False,
             )
 
-        index, resubmitted, futures = {}, [0] * len(dags), []
+        pending, resubmitted = {}, [0] * len(dags)  # future -> circuit index
         for i, (dag, key) in enumerate(zip(dags, keys)):
             if cached(stage.cache, key, pruning=pruning is not None) is not None:
                 # trained before: the driver returns it, scoring any split it lacks
                 out[i] = evaluate(dag, stage.task, train_cfg, splits=stage.splits, cache=stage.cache,
                                   noise=stage.noise, noise_inputs=stage.noise_inputs, prune=pruning)
             else:
-                futures.append(submit(i))
-                index[futures[-1].key] = i
-        pending = as_completed(futures)
-        for fut in pending:  # cache each as it lands: a crash loses none
-            i = index[fut.key]
+                pending[submit(i)] = i
+        no_workers_since = None
+        while pending:
             try:
-                result = fut.result()
-            except KilledWorker:
-                # Dask gave up after its own retries: every worker that ran it died (killed, out of
-                # memory). Hand it over again a few times before calling the circuit the cause.
-                resubmitted[i] += 1
-                if resubmitted[i] > KILLED_WORKER_RESUBMITS:
-                    raise QasError(
-                        f"circuit {keys[i][:12]} killed every Dask worker that ran it, {resubmitted[i]} times over; "
-                        "give the workers more memory (dask worker --memory-limit) or leave the circuit out"
-                    ) from None
-                again = submit(i)
-                index[again.key] = i
-                pending.add(again)
+                done, _ = wait(list(pending), timeout=WATCH_SECONDS, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                no_workers_since = self._check_workers(no_workers_since)
                 continue
-            record = EvaluationRecord.from_dict(result)
-            store(stage.cache, keys[i], record)
-            out[i] = record
+            no_workers_since = None
+            for fut in done:  # cache each as it lands: a crash loses none
+                i = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except KilledWorker:
+                    # Dask gave up after its own retries: every worker that ran it died (killed, out
+                    # of memory). Hand it over again a few times before calling the circuit the cause.
+                    resubmitted[i] += 1
+                    if resubmitted[i] > KILLED_WORKER_RESUBMITS:
+                        raise QasError(
+                            f"circuit {keys[i][:12]} killed every Dask worker that ran it, {resubmitted[i]} times over; "
+                            "give the workers more memory (dask worker --memory-limit) or leave the circuit out"
+                        ) from None
+                    pending[submit(i)] = i
+                    continue
+                record = EvaluationRecord.from_dict(result)
+                store(stage.cache, keys[i], record)
+                out[i] = record
         return out  # type: ignore[return-value]
+
+    def _check_workers(self, no_workers_since: float | None) -> float | None:
+        """While a batch waits: a local cluster whose workers are all gone, and stay gone (its
+        nannies gave up restarting them), would wait forever. End the search instead, with what
+        to do; everything evaluated so far is in the study and the cache."""
+        import time
+
+        from qas.core.errors import QasError
+
+        if self.cluster is None or self.client.scheduler_info().get("workers"):
+            return None  # a remote cluster's workers are its operator's to bring back
+        now = time.monotonic()
+        if no_workers_since is None:
+            return now
+        if now - no_workers_since >= WORKERLESS_SECONDS:
+            raise QasError(f"every local Dask worker died and none came back in {WORKERLESS_SECONDS:.0f} s; "
+                           "run the same command again to resume (nothing evaluated is lost)")
+        return no_workers_since
 
     def close(self) -> None:
         self.client.close()

@@ -92,3 +92,27 @@ def test_a_circuit_that_kills_every_worker_ends_the_search_with_one_line(tmp_pat
     with pytest.raises(QasError, match="killed every Dask worker that ran it, 4 times over; give the workers more memory"):
         _one_worker_dies(tmp_path, monkeypatch, deaths=100)
     assert (tmp_path / "deaths").read_text() == str(KILLED_WORKER_RESUBMITS + 1)
+
+
+def test_a_local_cluster_left_without_workers_ends_the_search_instead_of_waiting(monkeypatch):
+    import time
+
+    import pytest
+
+    import qas.search.executors as executors
+    from qas.core.errors import QasError
+
+    ex = executors.DaskExecutor(workers=1)
+    try:
+        assert ex._check_workers(None) is None  # a worker: nothing to watch
+        ex.cluster.scale(0)
+        deadline = time.monotonic() + 30
+        while ex.client.scheduler_info().get("workers") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        since = ex._check_workers(None)
+        assert since is not None and ex._check_workers(since) == since  # not yet: a nanny may bring one back
+        monkeypatch.setattr(executors, "WORKERLESS_SECONDS", 0.0)
+        with pytest.raises(QasError, match="every local Dask worker died and none came back in 0 s; run the same command again"):
+            ex._check_workers(since)
+    finally:
+        ex.close()
