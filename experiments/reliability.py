@@ -322,8 +322,10 @@ def report(figures: dict) -> str:
                 "Random Dask workers are SIGKILLed while they train (their nanny starts new ones), then the",
                 "driver itself with its workers; only processes past their start-up are killed (workers up",
                 "3 s, the driver 10 s). Whenever the driver stops short it is run again, as a user",
-                "would. Trainings that complete on a worker are logged there, so work done twice is counted",
-                "even when its result never reached the driver.", "",
+                "would. A driver stops on its own, with one line, when a circuit's workers keep dying after",
+                "qas has handed it over 3 times, or when its local cluster is left without workers for 60 s",
+                "(a nanny killed while it restarts its worker gives up). Trainings that complete on a worker",
+                "are logged there, so work done twice is counted even when its result never reached the driver.", "",
         ] + _table([
             ("Dask workers SIGKILLed mid-search", c['worker_kills']),
             ("driver SIGKILLed (with its workers), then rerun", c['driver_kills']),
