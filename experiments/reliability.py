@@ -26,8 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qas.search import open_run
-from qas.search.storage import GRACE_SECONDS, HEARTBEAT_SECONDS
+from qas.search import GRACE_SECONDS, HEARTBEAT_SECONDS, open_run
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"

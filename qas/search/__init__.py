@@ -15,6 +15,7 @@ from qas.search.prefilter import Prefilter
 from qas.search.pruning import Pruning, make_pruner
 from qas.search.run import FinalRound, SearchResult, SearchSummary, default_run_dir, search
 from qas.search.run_dir import RunDir, open_run
+from qas.search.storage import GRACE_SECONDS, HEARTBEAT_SECONDS  # a dead worker's trial is freed after both
 from qas.search.tabular import THRESHOLDS, LabelledTable, LookupTask, TableObjective, load_table, lookup_tasks, write_table
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "DaskExecutor",
     "FINAL_TRAIN",
     "FinalRound",
+    "GRACE_SECONDS",
+    "HEARTBEAT_SECONDS",
     "LABEL_TRAIN",
     "LabelledTable",
     "LocalExecutor",

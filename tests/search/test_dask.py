@@ -66,6 +66,7 @@ def _dying_worker_evaluation(counter: str, deaths: int):
 
 def _one_worker_dies(tmp_path, monkeypatch, deaths: int):
     import dask
+    import distributed  # noqa: F401  (its defaults in dask's config first: set() below only overrides one key)
 
     import qas.search.executors as executors
 
