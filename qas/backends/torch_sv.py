@@ -45,10 +45,11 @@ __all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRO
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
 FULL_UNITARY_MAX_QUBITS = 5
 #: otherwise, the largest fused block (in qubits) of a circuit without data (a batch of one
-#: state, where building bigger blocks costs more than it saves: 0.70-1.06x on 8-qubit VQEs)
+#: state, where building bigger blocks costs more than it saves: 4 over 3 is 0.77-1.01x on
+#: 8-qubit VQEs, experiments/bench_block_size.py)
 BLOCK_QUBITS = 3
-#: ... and of a circuit that reads features (a batch of states: 1.07-1.67x over 3 on 10-qubit
-#: QNNs; experiments/bench_peers.py and the note of issue 19)
+#: ... and of a circuit that reads features (a batch of states: 4 over 3 is 1.01-1.30x on
+#: 10-qubit QNNs, the same script)
 BATCH_BLOCK_QUBITS = 4
 
 
