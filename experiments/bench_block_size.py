@@ -20,8 +20,7 @@ import time
 
 import numpy as np
 import torch
-from bench_peers import ry_cnot_ladder
-from common import RESULTS, machine_line, write_rows
+from common import RESULTS, machine_line, ry_cnot_ladder, write_rows
 
 from qas.backends import TorchCircuit, readout
 from qas.tasks import Batch, make_task

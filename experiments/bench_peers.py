@@ -60,9 +60,10 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, trainer_state_options, write_rows
+from common import (RESULTS, init_params, machine_line, median_seconds, ry_cnot_ladder, torch_backend_at,
+                    trainer_state_options, write_rows)
 
-from qas import CircuitDAG, Gate, feature_symbols, param_symbols, to_cirq
+from qas import CircuitDAG, feature_symbols, param_symbols, to_cirq
 from qas.backends import TorchCircuit, readout
 from qas.tasks import Batch, make_task
 from search_spaces import build_ansatz, load_space
@@ -83,14 +84,6 @@ class Workload:
 
     def loss(self, out: torch.Tensor) -> torch.Tensor:
         return self.task.loss(out, Batch(self.feats, self.targets))
-
-
-def ry_cnot_ladder(n: int, layers: int) -> CircuitDAG:
-    gates: list[Gate] = []
-    for _ in range(layers):
-        gates += [Gate("RY", (q,), "trainable") for q in range(n)]
-        gates += [Gate("CNOT", (q, q + 1)) for q in range(n - 1)]
-    return CircuitDAG(n, gates)
 
 
 def workload(name: str, batch: int) -> Workload:

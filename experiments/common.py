@@ -292,3 +292,14 @@ def torch_backend_at(rev: str) -> Any:
             else:
                 sys.modules[f"qas.backends.{name}"] = original
     return module
+
+
+def ry_cnot_ladder(n: int, layers: int) -> Any:
+    """The hardware-efficient VQE ansatz of the benchmarks: RY on every qubit, then a CNOT ladder, ``layers`` times."""
+    from qas import CircuitDAG, Gate
+
+    gates: list = []
+    for _ in range(layers):
+        gates += [Gate("RY", (q,), "trainable") for q in range(n)]
+        gates += [Gate("CNOT", (q, q + 1)) for q in range(n - 1)]
+    return CircuitDAG(n, gates)
