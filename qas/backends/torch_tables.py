@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -94,7 +95,7 @@ class Tables:
     def nconst(self) -> int:
         return self.const.shape[0]
 
-    @property
+    @cached_property
     def real(self) -> bool:
         """Every gate matrix is real for all parameters and features: each template's imaginary
         part reads a constant zero (RY, CNOT, CZ, H, SWAP, X, Z, ... but not RX, RZ, U3)."""
