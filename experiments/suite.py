@@ -50,7 +50,14 @@ def use_results(stem: str) -> None:
 
 
 STEM = "suite"
-SEARCHES = {"default": None, "random": "random", "evolution": "evolution"}
+#: method -> qas.search options; "default" is what ``qas search`` does with no --agent. The others
+#: after the three baselines are candidates for the default (``--methods``), judged here.
+SEARCHES: dict[str, dict[str, Any]] = {
+    "default": {}, "random": {"agent": "random"}, "evolution": {"agent": "evolution"},
+    "bo-pool+params": {"agent": "bo-pool", "prefilter": "params"},
+    "reinforce+params": {"agent": "reinforce", "prefilter": "params"},
+}
+BASELINES = "default,random,evolution"
 QUICK = {"tasks": "tfim-8,iris,LiH", "seeds": 2, "cpu_minutes": 0.5}
 ALL = "fashion-2,fashion-4,fashion-10,tfim-8,state-prep-8q,LiH,BeH2,iris,wine,diabetes"
 
@@ -102,7 +109,7 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
     task_arg = task_arg() if callable(task_arg) else task_arg
     run = Path(args.runs) / f"{name}-{method}-cpu{args.cpu_minutes:g}-seed{seed}"
     cpu0 = time.process_time()
-    result = qas.search(task=task_arg, agent=SEARCHES[method], seed=seed, cpu_minutes=args.cpu_minutes,
+    result = qas.search(task=task_arg, **SEARCHES[method], seed=seed, cpu_minutes=args.cpu_minutes,
                         budget=args.max_budget, final=False, run_dir=run, progress=False, task_options=options,
                         workers=1)
     process_cpu = time.process_time() - cpu0
@@ -145,8 +152,8 @@ def run_hand(name: str, seed: int, args: argparse.Namespace) -> list[dict[str, A
 
 
 def run_unit(name: str, seed: int, args: argparse.Namespace, done: set[tuple[str, str, str]]) -> None:
-    """One task and seed: its three searches (in this process, one after another) and the hand ansätze."""
-    for method in SEARCHES:
+    """One task and seed: its searches (in this process, one after another) and the hand ansätze."""
+    for method in args.methods.split(","):
         if (name, method, str(seed)) in done:
             continue
         t0 = time.perf_counter()
@@ -156,7 +163,8 @@ def run_unit(name: str, seed: int, args: argparse.Namespace, done: set[tuple[str
         print(f"{name} seed {seed} {method:9s} ({row['agent']}): {row['evaluated']} circuits, "
               f"{row['search_cpu_minutes']:.2f} CPU-min, final {row['final_score']:.4f} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    if not any((name, m, str(seed)) in done for m in ("hand u3cu3:2", "hand hea:2")):
+    if not any((name, m, str(seed)) in done for m in ("hand u3cu3:2", "hand hea:2")) and \
+            (Path(args.runs) / f"{name}-default-cpu{args.cpu_minutes:g}-seed{seed}").exists():
         rows = run_hand(name, seed, args)
         upsert_rows(ROWS, rows, ("task", "method", "seed"))
         print(f"{name} seed {seed} " + ", ".join(f"{r['method']} {r['final_score']:.4f}" for r in rows), flush=True)
@@ -170,6 +178,9 @@ def run(args: argparse.Namespace) -> None:
     for name in args.tasks.split(","):
         if name not in TASKS:
             raise SystemExit(f"suite.py: unknown task {name!r}; choose from {', '.join(TASKS)}")
+    for method in args.methods.split(","):
+        if method not in SEARCHES:
+            raise SystemExit(f"suite.py: unknown method {method!r}; choose from {', '.join(SEARCHES)}")
     done = {(r["task"], r["method"], r["seed"]) for r in read_rows(ROWS)}
     units = [(name, seed) for name in args.tasks.split(",") for seed in range(args.seeds)]
     if args.jobs <= 1:
@@ -253,7 +264,7 @@ def plot(task: str, curves: list[dict[str, str]]) -> None:
     if not mine:
         return
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    colours = {"default": "C0", "random": "C1", "evolution": "C2"}
+    colours = {m: f"C{i}" for i, m in enumerate(SEARCHES)}
     for (method, seed) in dict.fromkeys((r["method"], r["seed"]) for r in mine):
         pts = [(float(r["cpu_seconds"]) / 60, float(r["best_search_score"])) for r in mine
                if r["method"] == method and r["seed"] == seed]
@@ -274,6 +285,7 @@ def main() -> None:
                                                           f"{QUICK['cpu_minutes']} CPU-minutes per search")
     ap.add_argument("--tasks", default=ALL)
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--methods", default=BASELINES, help=f"searches to run, of {', '.join(SEARCHES)}")
     ap.add_argument("--cpu-minutes", type=float, default=10.0, help="CPU-minutes of each search")
     ap.add_argument("--max-budget", type=int, default=10_000, help="cap on unique circuits per search")
     ap.add_argument("--jobs", type=int, default=None, help="(task, seed) units run side by side (default: one per core)")
