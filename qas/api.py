@@ -161,13 +161,13 @@ def export_run(run: str | Path, fmt: str) -> str:
         return cirq.to_json(best_circuit(dag, params, _device_of(run, dag.num_qubits)))
     if fmt == "qasm":
         return best_qasm(dag, params)
-    if fmt == "qasm3":
+    if fmt in ("qasm3", "qasm3-pennylane"):
         from qas.core.qasm import to_qasm3
 
-        return to_qasm3(dag, params)
+        return to_qasm3(dag, params, dialect="pennylane" if fmt == "qasm3-pennylane" else "standard")
     if fmt == "json":
         return _best_file(run).read_text()
-    raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm, qasm3 or json")
+    raise QasError(f"unknown export format {fmt!r}; choose cirq, qasm, qasm3, qasm3-pennylane or json")
 
 
 def _device_of(run: str | Path, num_qubits: int) -> Any:

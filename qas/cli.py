@@ -307,7 +307,8 @@ def _with_seed_circuits(cfg: "SearchConfig", text: str) -> "SearchConfig":
 @app.command("export")
 def export_cmd(
     run: Path = typer.Argument(..., help="A run directory (or its best.json)."),
-    fmt: str = typer.Option("cirq", "--format", "-f", help="cirq, qasm (2.0), qasm3 (features as inputs) or json."),
+    fmt: str = typer.Option("cirq", "--format", "-f", help="cirq, qasm (2.0), qasm3 (features as inputs), qasm3-pennylane "
+                                                                "(the same for PennyLane's qml.from_qasm3) or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
     """Export a run's best circuit with its trained parameters."""

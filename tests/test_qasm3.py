@@ -69,3 +69,60 @@ def test_export_of_a_run(tmp_path):
     probs = [np.abs(s) ** 2 for s in qiskit_states(text, x)]
     ours = qas.backends.get_simulator("qsim").readout(result.circuit, result.params, x, qas.Readout("state"))
     np.testing.assert_allclose(probs, np.abs(ours) ** 2, atol=1e-6)
+
+
+# -- PennyLane's own reader (qml.from_qasm3), through the "pennylane" dialect ------------------
+def pennylane_states(text: str, inputs: np.ndarray, n: int) -> list[np.ndarray]:
+    qml = pytest.importorskip("pennylane")
+    circuit = qml.from_qasm3(text)
+    device = qml.device("default.qubit", wires=[f"q[{i}]" for i in range(n)])  # its wires keep the QASM names
+
+    @qml.qnode(device)
+    def state(x):
+        circuit(**{f"x_{i}": float(v) for i, v in enumerate(x)})
+        return qml.state()
+
+    return [np.asarray(state(x)) for x in inputs]
+
+
+def test_the_fashion_classifier_runs_in_pennylane_on_50_inputs():
+    space = qas.load_space("qml-4q-reup-w")
+    dag = qas.build_ansatz("u3cu3:2", space)
+    rng = np.random.default_rng(0)
+    params = rng.uniform(-np.pi, np.pi, dag.num_params)
+    text = to_qasm3(dag, params, dialect="pennylane")
+    assert 'include "stdgates.inc"' not in text and text.count("input float[64] x_") == 16
+    inputs = rng.uniform(0, np.pi, (50, 16))
+    qsim_states = qas.backends.get_simulator("qsim").readout(dag, params, inputs, qas.Readout("state"))
+    for a, b in zip(pennylane_states(text, inputs, 4), qsim_states):
+        assert same_up_to_phase(a, np.asarray(b, dtype=np.complex128)) < 1e-6
+
+
+def test_every_gate_kind_exports_for_pennylane():
+    space = SearchSpace("every-kind", 3, tuple(qas.GATES), min_gates=12, max_gates=24, max_depth=16)
+    rng = np.random.default_rng(1)
+    for seed in range(6):
+        dag = sample_circuit(space, random.Random(seed))
+        params = rng.uniform(-np.pi, np.pi, dag.num_params)
+        text = to_qasm3(dag, params, dialect="pennylane")
+        assert not any(line.startswith("gate ") for line in text.splitlines())  # defined gates are written out: PennyLane 0.45 mis-binds their qubits
+        (state,) = pennylane_states(text, np.zeros((1, 0)), 3)
+        ref = cirq.final_state_vector(qas.to_cirq(dag, params), qubit_order=cirq.LineQubit.range(3), dtype=np.complex128)
+        assert same_up_to_phase(state, ref) < 1e-9, str(dag)
+
+
+def test_a_weighted_feature_gate_with_a_definition_is_filled_in():
+    from qas.core.circuit import CircuitDAG, Gate
+
+    dag = CircuitDAG(2, [Gate("H", (0,)), Gate("H", (1,)), Gate("RZZ", (0, 1), "feature", feature=1)])
+    text = to_qasm3(dag, [], dialect="pennylane")
+    assert "rz((x_1)) q[1];" in text
+    x = np.array([[0.0, 0.7]])
+    ours = qas.backends.get_simulator("qsim").readout(dag, [], x, qas.Readout("state"))
+    assert same_up_to_phase(pennylane_states(text, x, 2)[0], np.asarray(ours[0], dtype=np.complex128)) < 1e-6
+
+
+def test_an_unknown_dialect_is_refused():
+    dag = qas.build_ansatz("hea:1", qas.load_space("qml-4q"))
+    with pytest.raises(qas.QasError, match="dialect 'qiskit'; choose standard or pennylane"):
+        to_qasm3(dag, np.zeros(dag.num_params), dialect="qiskit")

@@ -7,7 +7,13 @@ input scaling becomes ``ry(w * x_3 + b)`` with ``w``, ``b`` the trained numbers.
 
 Each gate is written with its kind's ``qasm`` spelling (``GateKind.qasm``, OpenQASM 3's
 ``stdgates.inc`` names, plus a ``gate`` definition where one is needed, e.g. ``qas_rzz``); a
-kind without one is decomposed through Cirq's own QASM 3 output. Spellings are exact up to a
+kind without one is decomposed through Cirq's own QASM 3 output.
+
+``dialect="pennylane"`` writes the same circuit as PennyLane's own reader
+(``qml.from_qasm3``, PennyLane 0.45) takes it: that reader refuses the ``include`` line and
+mis-binds the qubits of a defined gate, so the text has no ``include`` and every defined gate
+is written out in place. It is the same circuit, but no longer standard OpenQASM 3 (the
+standard needs the include for ``ry``, ``cx``, ...): use it for PennyLane only. Spellings are exact up to a
 global phase, which no measurement sees. The textbook ``CU3Q`` is ``cu(theta, phi, lam, 0)``
 and qas's own ``CU3`` keeps its extra phase exactly (``cu(theta, phi, lam, theta / 2)``: see
 :mod:`qas.core.gates`). Qubit ``i`` is ``q[i]``.
@@ -30,10 +36,17 @@ def _num(v: float) -> str:
     return repr(float(v))
 
 
-def to_qasm3(dag: CircuitDAG, params: Sequence[float] | np.ndarray) -> str:
-    """OpenQASM 3 text of ``dag`` with its trained ``params``; features are inputs ``x_<i>``."""
+DIALECTS = ("standard", "pennylane")
+
+
+def to_qasm3(dag: CircuitDAG, params: Sequence[float] | np.ndarray, *, dialect: str = "standard") -> str:
+    """OpenQASM 3 text of ``dag`` with its trained ``params``; features are inputs ``x_<i>``
+    (``dialect``: ``"standard"``, or ``"pennylane"`` for ``qml.from_qasm3``, see the module)."""
     from qas.core.cirq_io import gate_angles
 
+    if dialect not in DIALECTS:
+        raise CircuitError(f"unknown OpenQASM 3 dialect {dialect!r}; choose {' or '.join(DIALECTS)}")
+    inline = dialect == "pennylane"
     if len(params) != dag.num_params:
         raise CircuitError(f"circuit has {dag.num_params} trainable parameters, got {len(params)} values")
     numeric = gate_angles(dag, params, np.zeros(dag.num_features))  # every angle a number (features at 0)
@@ -41,29 +54,50 @@ def to_qasm3(dag: CircuitDAG, params: Sequence[float] | np.ndarray) -> str:
     definitions: dict[str, str] = {}
     for g, sl, angles in zip(dag.gates, dag.param_slices(), numeric):
         spec = g.spec
-        qubits = ", ".join(f"q[{q}]" for q in g.qubits)
+        qubits = [f"q[{q}]" for q in g.qubits]
         if g.role == "feature":
             if spec.qasm is None:
                 raise CircuitError(f"a feature gate of kind {g.kind} has no OpenQASM 3 spelling to carry its input")
             if g.weighted:
                 w, b = (float(v) for v in np.asarray(params)[sl])
-                angle = f"{_num(w)} * x_{g.feature} + {_num(b)}"
+                args = [f"{_num(w)} * x_{g.feature} + {_num(b)}"]
             else:
-                angle = f"x_{g.feature}"
-            text = [f"{spec.qasm.format(angle)} {qubits};"]
-        elif spec.qasm is not None:
-            text = [f"{spec.qasm.format(*(_num(a) for a in angles))} {qubits};"]
+                args = [f"x_{g.feature}"]
         else:
+            args = [_num(a) for a in angles]
+        if spec.qasm is None:
             text = _through_cirq(g, angles)
-        if spec.qasm_definition:
-            definitions.setdefault(g.kind, spec.qasm_definition)
+        elif spec.qasm_definition and inline:
+            text = _inlined(spec.qasm_definition, args, qubits)
+        else:
+            text = [f"{spec.qasm.format(*args)} {', '.join(qubits)};"]
+            if spec.qasm_definition:
+                definitions.setdefault(g.kind, spec.qasm_definition)
         body += text
     lines = ["// Trained circuit found by qas: features are inputs x_<i>; trained angles are numbers.",
-             "OPENQASM 3.0;", 'include "stdgates.inc";']
+             "OPENQASM 3.0;"]
+    if inline:
+        lines[0] += " PennyLane's dialect (no include, defined gates written out): qml.from_qasm3 reads it."
+    else:
+        lines.append('include "stdgates.inc";')
     lines += [f"input float[64] x_{i};" for i in range(dag.num_features)]
     lines += list(definitions.values())
     lines += [f"qubit[{dag.num_qubits}] q;"] + body
     return "\n".join(lines) + "\n"
+
+
+_DEFINITION = re.compile(r"^gate\s+\w+\s*(?:\(([^)]*)\))?\s*([^{]*)\{(.*)\}\s*$", re.S)
+
+
+def _inlined(definition: str, args: Sequence[str], qubits: Sequence[str]) -> list[str]:
+    """The body of a ``gate`` definition with its parameters and qubit arguments filled in."""
+    m = _DEFINITION.match(definition)
+    assert m is not None, definition
+    names = [a.strip() for a in (m[1] or "").split(",") if a.strip()]
+    wires = [a.strip() for a in m[2].split(",") if a.strip()]
+    fill = {**{n: f"({a})" for n, a in zip(names, args)}, **dict(zip(wires, qubits))}
+    body = re.sub(r"\b[A-Za-z_]\w*\b", lambda t: fill.get(t[0], t[0]), m[3])
+    return [f"{s.strip()};" for s in body.split(";") if s.strip()]
 
 
 def _through_cirq(g: Any, angles: Sequence[Any]) -> list[str]:
