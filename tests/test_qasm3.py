@@ -69,6 +69,8 @@ def test_export_of_a_run(tmp_path):
     probs = [np.abs(s) ** 2 for s in qiskit_states(text, x)]
     ours = qas.backends.get_simulator("qsim").readout(result.circuit, result.params, x, qas.Readout("state"))
     np.testing.assert_allclose(probs, np.abs(ours) ** 2, atol=1e-6)
+    text = export_run(tmp_path / "run", "qasm3-pennylane")
+    np.testing.assert_allclose([np.abs(s) ** 2 for s in pennylane_states(text, x, 2)], np.abs(ours) ** 2, atol=1e-6)
 
 
 # -- PennyLane's own reader (qml.from_qasm3), through the "pennylane" dialect ------------------
