@@ -42,6 +42,14 @@ PREDICTORS: dict[str, Callable[[CircuitDAG], float]] = {
     "params": lambda dag: float(dag.num_params),
     "expressibility": _expressibility,
 }
+#: name -> pool circuit -> a key that fixes the rating of the circuit searched: equal keys, equal
+#: ratings. A re-uploading space's pool holds cells, and building every searched circuit of a
+#: 50,000-cell pool took a minute; the lift repeats the cell and adds the same encoding to every
+#: cell, so the searched circuit's angle count is a function of the cell's. With a key, one
+#: circuit per distinct key is built and rated.
+POOL_KEYS: dict[str, Callable[[CircuitDAG], Any]] = {
+    "params": lambda cell: cell.num_params,
+}
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,22 @@ class Prefilter:
         cut = np.quantile(ratings, 1.0 - self.keep, method="higher") if self.keep < 1 else -np.inf
         return np.flatnonzero(ratings >= cut)
 
+    def pool_ratings(self, index: Any) -> np.ndarray:
+        """Every pool circuit's rating, as the searched circuit (``index.circuit(i)``) it stands for."""
+        key = POOL_KEYS.get(self.predictor)
+        if key is None:
+            return self.ratings([index.circuit(i) for i in range(len(index))])
+        keys = [key(c) for c in index.pool]
+        first: dict[Any, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        rated = dict(zip(first, self.ratings([index.circuit(i) for i in first.values()])))
+        return np.array([rated[k] for k in keys], dtype=np.float64)
+
     def restrict(self, index: Any) -> tuple[Any, str]:
         """The part of ``index`` (a :class:`~encoders.pool_index.PoolIndex`) the agents search,
         and one line for the report."""
-        ratings = self.ratings([index.circuit(i) for i in range(len(index))])
+        ratings = self.pool_ratings(index)
         keep = self.kept(ratings)
         note = (f"pre-filter {self}: the agents searched {len(keep)} of the {len(index)} pool circuits, those with "
                 f"{self.predictor} >= {ratings[keep].min():g} (the pool ranges {ratings.min():g}-{ratings.max():g})")

@@ -49,6 +49,20 @@ def test_restrict_gives_a_fresh_index_of_the_kept_circuits():
     assert f"searched {len(sub)} of the 200 pool circuits" in note
 
 
+def test_a_re_uploading_pool_of_cells_is_rated_as_its_searched_circuits():
+    """The shortcut (one lifted circuit per distinct cell angle count) rates exactly as lifting
+    every cell does, on a weighted re-uploading space whose pool holds cells."""
+    space = load_space("qml-4q-reup-w")
+    cells = list(sample_pool(space.cell_space, 300, seed=5))
+    index = PoolIndex(cells, np.zeros((300, 2), dtype=np.float32), space)
+    rule = Prefilter("params", 0.25)
+    slow = rule.ratings([index.circuit(i) for i in range(len(index))])
+    assert np.array_equal(rule.pool_ratings(index), slow)
+    assert slow.min() > max(c.num_params for c in cells)  # the searched circuits, not the cells, were rated
+    sub, _ = rule.restrict(index)
+    assert [d.key for d in sub.pool] == [c.key for c, r in zip(cells, slow) if r >= np.quantile(slow, 0.75, method="higher")]
+
+
 def test_a_search_trains_only_circuits_above_the_cut(tmp_path):
     cfg = SearchConfig(task="state-prep", agent="random", budget=6, seed=1, final=False, workers=1,
                        prefilter="params:keep=0.1", train={"steps": 10, "patience": 0, "lr": 0.1})
