@@ -7,6 +7,10 @@ a pool of ``100 x budget`` circuits (5,000 to 50,000), at most ``PRETRAIN_SECOND
 training. It is cached by the space's fingerprint in ``~/.cache/qas/embeddings/spaces/``, so
 every later search of that space reuses it. Below ``PRETRAIN_MIN_BUDGET`` evaluations the
 default agent does not pay for it and runs regularized evolution instead (:func:`plan`).
+
+The default agent on a latent space is ``bo-pool`` on the quarter of the pool with the most
+trainable angles (``DEFAULT_PREFILTER``), chosen by ``experiments/suite.py`` at equal CPU and by
+the held-out tabular runs (``experiments/README.md`` §5-6).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from encoders.pool_index import PoolIndex
 PRETRAIN_MIN_BUDGET = 50
 #: the most seconds of pretraining on first use
 PRETRAIN_SECONDS = 240.0
+#: the default search on a latent space: its agent and pre-filter
+DEFAULT_AGENT, DEFAULT_PREFILTER = "bo-pool", "params"
+_DEFAULT = "GP BO over the latents of the quarter of the pool with the most trainable angles"
 
 
 def cached_path(space: Any) -> Path:
@@ -43,16 +50,16 @@ def available(space: Any, embeddings: str | None = None) -> Path | None:
     return cached if cached.is_file() else None
 
 
-def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, str]:
-    """The default agent for a search of ``space`` and, in one line, why."""
+def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, str | None, str]:
+    """The default agent for a search of ``space``, its pre-filter (or None) and, in one line, why."""
     found = available(space, embeddings)
     if found is not None:
-        return "reinforce", f"REINFORCE on the latent space of {found}"
+        return DEFAULT_AGENT, DEFAULT_PREFILTER, f"{_DEFAULT} of {found}"
     if budget >= PRETRAIN_MIN_BUDGET:
-        return "reinforce", (f"REINFORCE on a latent space pretrained on first use for {space.cell_space.name} "
-                             f"(cached in {cached_path(space.cell_space).parent})")
-    return "evolution", (f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
-                         f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
+        return DEFAULT_AGENT, DEFAULT_PREFILTER, (f"{_DEFAULT}, pretrained on first use for {space.cell_space.name} "
+                                                  f"(cached in {cached_path(space.cell_space).parent})")
+    return "evolution", None, (f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
+                               f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
 
 
 def pretrain_on_first_use(space: Any, budget: int, *, seed: int = 0) -> Path:

@@ -69,7 +69,14 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     space = setting.space(base) if setting is not None else base
     from qas.search.embeddings import plan
 
-    default_agent, why = plan(space, config.budget, config.embeddings)
+    default_agent, default_prefilter, why = plan(space, config.budget, config.embeddings)
+    cfg_path = run_dir / "config.toml"
+    if config.agent is None and cfg_path.exists():  # a run started with an earlier default keeps it
+        started = read_run_config(cfg_path)
+        if started.agent and started.agent != default_agent:
+            default_agent, default_prefilter, why = started.agent, started.prefilter, "the agent this run started with"
+    if config.agent is None and config.prefilter is None:
+        config = config.with_overrides(prefilter=default_prefilter)
     config = config.with_overrides(space=config.space or base.name, agent=config.agent or default_agent,
                                    train=config.resolved_train(task), final_train=config.resolved_final_train(task),
                                    pruner=config.pruner or "none",
@@ -85,7 +92,6 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     context = SearchContext(space=space, seed=config.seed, index=index)
     agent = agent_cls(context, **config.agent_options)
     noise = noise_of(config, setting)
-    cfg_path = run_dir / "config.toml"
     if cfg_path.exists():
         old = read_run_config(cfg_path)
         if not resume:
