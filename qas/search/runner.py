@@ -73,7 +73,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     cfg_path = run_dir / "config.toml"
     if config.agent is None and cfg_path.exists():  # a run started with an earlier default keeps it
         started = read_run_config(cfg_path)
-        if started.agent and started.agent != default_agent:
+        if started.agent and (started.agent, started.prefilter) != (default_agent, default_prefilter):
             default_agent, default_prefilter, why = started.agent, started.prefilter, "the agent this run started with"
     if config.agent is None and config.prefilter is None:
         config = config.with_overrides(prefilter=default_prefilter)

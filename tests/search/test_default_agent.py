@@ -33,7 +33,9 @@ def test_an_explicit_agent_is_not_pre_filtered_and_the_default_can_be_unfiltered
 
 
 def test_a_run_started_with_another_agent_resumes_with_it(tmp_path):
-    """A run made before the default changed (REINFORCE) resumes without --agent, unchanged."""
-    _run(tmp_path, "old", budget=1, agent="reinforce")
-    result, config, _ = _run(tmp_path, "old", budget=2)
-    assert result.evaluated == 2 and (config.agent, config.prefilter) == ("reinforce", None)
+    """A run made before the default changed (REINFORCE), or with the default's agent but not its
+    pre-filter, resumes without --agent, unchanged."""
+    for name, agent in (("old", "reinforce"), ("unfiltered", "bo-pool")):
+        _run(tmp_path, name, budget=1, agent=agent)
+        result, config, _ = _run(tmp_path, name, budget=2)
+        assert result.evaluated == 2 and (config.agent, config.prefilter) == (agent, None)
