@@ -71,8 +71,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
 
     default_agent, default_prefilter, why = plan(space, config.budget, config.embeddings)
     cfg_path = run_dir / "config.toml"
-    if config.agent is None and cfg_path.exists():  # a run started with an earlier default keeps it
-        started = read_run_config(cfg_path)
+    started = read_run_config(cfg_path) if cfg_path.exists() else None  # the run being resumed, if any
+    if config.agent is None and started is not None:  # a run started with an earlier default keeps it
         if started.agent and (started.agent, started.prefilter) != (default_agent, default_prefilter):
             default_agent, default_prefilter, why = started.agent, started.prefilter, "the agent this run started with"
     if config.agent is None and config.prefilter is None:
@@ -92,13 +92,12 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     context = SearchContext(space=space, seed=config.seed, index=index)
     agent = agent_cls(context, **config.agent_options)
     noise = noise_of(config, setting)
-    if cfg_path.exists():
-        old = read_run_config(cfg_path)
+    if started is not None:
         if not resume:
             raise QasError(f"{run_dir} already holds a run; resume it or choose another --out")
-        if old.identity() != config.identity():
-            changed = sorted(k for k in set(old.identity()) | set(config.identity())
-                             if old.identity().get(k) != config.identity().get(k))
+        if started.identity() != config.identity():
+            changed = sorted(k for k in set(started.identity()) | set(config.identity())
+                             if started.identity().get(k) != config.identity().get(k))
             raise QasError(
                 f"{run_dir} holds a run with a different config ({', '.join(changed)} differ); "
                 "resume it with the same settings or choose another --out"
