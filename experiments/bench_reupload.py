@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import random
 import statistics
 import sys
 import time
@@ -46,15 +47,25 @@ from common import RESULTS, init_params, machine_line, median_seconds, torch_bac
 from qas import CircuitDAG, Readout, lower
 from qas.backends import TorchCircuit, readout
 from qas.tasks import make_task
-from search_spaces import build_ansatz, load_space
+from search_spaces import build_ansatz, load_space, sample_circuit
 
 
-def circuits(task) -> dict[str, CircuitDAG]:
-    """One-pass ``u3cu3:2`` in the task's one-block space, and the same cell stacked 3 times."""
+def circuits(task, cells: int = 0) -> dict[str, CircuitDAG]:
+    """One-pass ``u3cu3:2`` in the task's one-block space, and the same cell stacked 3 times;
+    with ``cells``, also that many random cells of the task's default space, lifted as the
+    search trains them (the first ``cells`` draws with >= the median angle count of 100, as the
+    default ``params`` pre-filter keeps the larger circuits)."""
     one = load_space(task.default_space).cell_space
     dag = build_ansatz("u3cu3:2", one)
     n = one.num_qubits
-    return {f"u3cu3:2 one pass ({n} qubits)": dag, f"u3cu3:2 x3 ({n} qubits)": replace(one, reuploads=3).lift(dag)}
+    out = {f"u3cu3:2 one pass ({n} qubits)": dag, f"u3cu3:2 x3 ({n} qubits)": replace(one, reuploads=3).lift(dag)}
+    if cells:
+        space = load_space(task.default_space)
+        lifted = [space.lift(sample_circuit(space.cell_space, random.Random(s))) for s in range(100)]
+        cut = statistics.median(d.num_params for d in lifted)
+        for k, d in enumerate([d for d in lifted if d.num_params >= cut][:cells]):
+            out[f"random cell {k} of {space.name} ({n} qubits)"] = d
+    return out
 
 
 def weighted(rounds: int, steps: int) -> list[dict]:
@@ -87,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default="fashion-2,fashion-10")
     ap.add_argument("--batch", type=int, default=32, help="the trainer's batch size")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--cells", type=int, default=0, help="also this many random cells of the default space, lifted")
     ap.add_argument("--compare-rev", default=None, metavar="REV", help="also time our backend as of this git revision")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--weighted", action="store_true", help="the weighted encoding's cost instead (bench_weighted.csv)")
@@ -111,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = np.random.default_rng(0).permutation(len(train.targets))[: args.batch]
         feats, targets = train.features[idx], train.targets[idx]
         steps_per_epoch = len(train.targets) / args.batch
-        for name, dag in circuits(task).items():
+        for name, dag in circuits(task, args.cells).items():
             params = init_params(dag)
             backends = {"ours": torch_step(dag, task)}
             if compare is not None:

@@ -80,6 +80,7 @@ def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int) -
     ops = circuit_ops(dag)
     tables = build_tables(ops, dag.num_params, dag.num_features, dtype)
     chains, rest = split_prefix(ops, n, block_qubits)
+    rest = feature_gates_late(ops, rest)
     prog = Program(tables)
     prefix_idx = compile_prefix(prog, chains, n)
     blocks, fchains, items = fuse(ops, rest, block_qubits)
@@ -119,6 +120,46 @@ def split_prefix(ops: list[Op], n: int, block_qubits: int) -> tuple[list[list[in
             moved += chains[q][last + 1:]
             chains[q] = chains[q][:last + 1]
     return chains, sorted(moved) + rest
+
+
+def feature_gates_late(ops: list[Op], order: list[int]) -> list[int]:
+    """``order`` rescheduled so that feature gates come as late as the wires allow.
+
+    Gates on disjoint wires commute, so any order that keeps each wire's gates in sequence is
+    the same circuit. Emitting every input-independent gate that is ready before any feature
+    gate, and then a whole wave of ready feature gates, keeps a cell's gates together between
+    two re-uploaded encoding layers: one fused block per cell instead of blocks split where the
+    canonical order interleaves the next layer's feature gates (a 4-qubit re-uploading
+    classifier's step: 9 steps become 5).
+    """
+    queues: dict[int, list[int]] = {}
+    for i in order:
+        for w in ops[i].qubits:
+            queues.setdefault(w, []).append(i)
+    head = {w: 0 for w in queues}
+
+    def ready(i: int) -> bool:
+        return all(queues[w][head[w]] == i for w in ops[i].qubits)
+
+    def emit(i: int) -> None:
+        out.append(i)
+        for w in ops[i].qubits:
+            head[w] += 1
+
+    out: list[int] = []
+    while len(out) < len(order):
+        fronts = sorted({queues[w][head[w]] for w in queues if head[w] < len(queues[w])})
+        gate = next((i for i in fronts if ops[i].source != "feature" and ready(i)), None)
+        if gate is not None:
+            emit(gate)
+            continue
+        wave = [i for i in fronts if ready(i)]  # only feature gates are ready: emit them all
+        while wave:
+            for i in wave:
+                emit(i)
+            fronts = sorted({queues[w][head[w]] for w in queues if head[w] < len(queues[w])})
+            wave = [i for i in fronts if ops[i].source == "feature" and ready(i)]
+    return out
 
 
 def compile_prefix(prog: Program, chains: list[list[int]], n: int) -> np.ndarray | None:

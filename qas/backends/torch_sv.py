@@ -224,12 +224,32 @@ def _gather(table: torch.Tensor, idx: torch.Tensor, real: bool = False) -> torch
 
 
 def _kron(m: torch.Tensor) -> torch.Tensor:
-    """``(rows, w, 2, 2)`` one-wire matrices -> ``(rows, 2**w, 2**w)`` Kronecker products, first wire first."""
+    """``(rows, w, 2, 2)`` one-wire matrices -> ``(rows, 2**w, 2**w)`` Kronecker products, first wire first.
+
+    A balanced tree: each level multiplies all neighbouring pairs at once, as batched outer
+    products (a matmul, whose backward is matmuls too: a broadcast product's backward sums over
+    the broadcast axes, which took a fifth of a 4-qubit re-uploading classifier's step). A wire
+    left over at an odd level joins at the end, in its place."""
+    rows, left = m.shape[0], []
+    while m.shape[1] > 1:
+        if m.shape[1] % 2:
+            left.append(m[:, -1])
+            m = m[:, :-1]
+        w, a = m.shape[1], m.shape[-1]
+        x, y = m.view(rows, w // 2, 2, a, a).unbind(2)
+        m = _outer(x, y).reshape(rows, w // 2, a * a, a * a)
     out = m[:, 0]
-    for j in range(1, m.shape[1]):
-        d = out.shape[-1] * 2
-        out = (out[:, :, None, :, None] * m[:, j, None, :, None, :]).reshape(-1, d, d)
+    for part in reversed(left):
+        out = _outer(out, part)
     return out
+
+
+def _outer(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Kronecker products of ``(..., a, a)`` and ``(..., b, b)`` matrices -> ``(..., a*b, a*b)``."""
+    a, b = x.shape[-1], y.shape[-1]
+    o = x.reshape(*x.shape[:-2], a * a, 1) @ y.reshape(*y.shape[:-2], 1, b * b)
+    lead = o.shape[:-2]
+    return o.view(*lead, a, a, b, b).transpose(-3, -2).reshape(*lead, a * b, a * b)
 
 
 def _halves_tree(x: torch.Tensor) -> torch.Tensor:

@@ -122,6 +122,36 @@ def test_reuploaded_feature_chains_are_exact_and_fused(block_qubits):
     assert sum(kind == "feature" for kind, _, _ in circ.program.items) == 4
 
 
+def test_re_uploaded_cells_fuse_into_one_block_each_and_stay_exact():
+    """A re-uploading 4-qubit classifier (``qml-4q-reup-w``) runs as one fused block per cell
+    with one per-input product per encoding layer between them, wherever the canonical order
+    interleaves the next layer's feature gates with the cell's gates; checked against Cirq."""
+    space = load_space("qml-4q-reup-w")
+    for seed in range(6):
+        dag = space.lift(sample_circuit(space.cell_space, random.Random(seed)))
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+        assert [kind for kind, _, _ in circ.program.items] == ["block", "feature", "block", "feature", "block"]
+        params = RNG.uniform(-np.pi, np.pi, dag.num_params)
+        feats = RNG.uniform(-np.pi, np.pi, (2, dag.num_features))
+        got = circ.state(params, feats).numpy()
+        for b in range(2):
+            want = cirq.final_state_vector(to_cirq(dag, params, feats[b]), qubit_order=cirq.LineQubit.range(4),
+                                           dtype=np.complex128)
+            assert np.allclose(got[b], want, atol=1e-10)
+
+
+@pytest.mark.parametrize("wires", range(1, 8))
+def test_per_input_kronecker_products_match_torch_kron(wires):
+    from qas.backends.torch_sv import _kron
+
+    m = torch.as_tensor(RNG.normal(size=(3, wires, 2, 2)) + 1j * RNG.normal(size=(3, wires, 2, 2)))
+    for r in range(3):
+        want = m[r, 0]
+        for j in range(1, wires):
+            want = torch.kron(want, m[r, j])
+        assert torch.allclose(_kron(m)[r], want, atol=1e-12)
+
+
 def _real_circuit(n: int = 7) -> CircuitDAG:
     """RY features, then real trainable and fixed gates on 7 qubits (blocks, not one unitary)."""
     gates = [Gate("RY", (q,), "feature", feature=q) for q in range(n)]
