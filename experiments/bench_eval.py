@@ -30,7 +30,7 @@ The script also times ``qas.trainer.train`` for one real epoch (batch 32, with v
 and qsim *scoring* throughput: the plain sweep vs ``QsimBatchExpectation`` on 1,000 inputs.
 
     python experiments/bench_eval.py [--candidates u3cu3:2,sampled:3] [--slice 8] [--repeats 3]
-        [--compare-torch-sv OLD_torch_sv.py]   # adds a row for another torch_sv version
+        [--compare-rev REV]   # adds a row for the torch backend as of git revision REV
 
 Writes ``experiments/results/bench_eval.csv`` and ``bench_eval.md``.
 """
@@ -48,7 +48,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from common import RESULTS, init_params, load_module, machine_line, median_seconds, torch_step, write_rows
+from common import RESULTS, init_params, machine_line, median_seconds, torch_backend_at, torch_step, write_rows
 
 from qas import CircuitDAG, Readout, TrainConfig, feature_symbols, param_symbols, to_cirq, train
 from qas.backends import QsimBatchExpectation, TorchCircuit, readout, reference_expectations
@@ -236,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--score-inputs", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the trainer uses 1)")
-    ap.add_argument("--compare-torch-sv", default=None, help="path of another torch_sv.py to time as an extra row")
-    ap.add_argument("--compare-label", default=None, help="its row label (default: the file name)")
+    ap.add_argument("--compare-rev", default=None, help="git revision whose torch backend is timed as an extra row")
+    ap.add_argument("--compare-label", default=None, help="its row label (default: torch_sv at REV)")
     ap.add_argument("--skip-pennylane", action="store_true")
     ap.add_argument("--skip-train", action="store_true", help="skip the one-epoch qas.trainer.train timing")
     ap.add_argument("--no-write", action="store_true")
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     import qsimcirq
     versions = f"qsimcirq {qsimcirq.__version__}; {pl_note}"
     print(f"# {versions}")
-    compare = load_module(args.compare_torch_sv) if args.compare_torch_sv else None
+    compare = torch_backend_at(args.compare_rev) if args.compare_rev else None
 
     task = make_task("fashion-2")
     train_split = task.split("train")
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             ("ours (torch_sv, complex64)", torch_step(dag, task), args.batch, "autograd"),
         ]
         if compare is not None:
-            label = args.compare_label or f"torch_sv from {Path(args.compare_torch_sv).name}"
+            label = args.compare_label or f"torch_sv at {args.compare_rev}"
             backends.append((label, torch_step(dag, task, module=compare), args.batch, "autograd"))
         sweep, fast = qsim_paths(dag)
         backends += [

@@ -263,6 +263,22 @@ def machine_line(threads: int) -> str:
             f"torch {torch.__version__} with {threads} thread(s), python {platform.python_version()}, {load} at start")
 
 
+def sampled_circuits(space: Any, n: int, seed: int = 0) -> list:
+    """``n`` distinct circuits of ``space``, drawn in order from ``random.Random(seed)``."""
+    import random
+
+    from search_spaces import sample_circuit
+
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    for _ in range(100 * n):
+        d = sample_circuit(space, rng)
+        out.setdefault(d.key, d)
+        if len(out) == n:
+            break
+    return list(out.values())
+
+
 def torch_backend_at(rev: str) -> Any:
     """``qas/backends/torch_sv.py`` as of git revision ``rev``, over that revision's own
     ``torch_plan.py`` and ``torch_tables.py``: a before/after timing in one process, where the

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.common import write_rows
+from common import write_rows
 from qas import Readout
 from qas.backends import DeviceNoise, NoiseSpec, NoisyQsimSimulator, QsimSimulator, device_space, get_device, pick_qubits
 from qas.backends import reference_expectations
