@@ -13,17 +13,21 @@ from typing import Callable, Iterator
 
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import SpaceError
-from qas.core.gates import GATES
+from qas.core.gates import GATES, GateKind
 from search_spaces.spec import SearchSpace
 
 
 def random_gate(space: SearchSpace, rng: random.Random, kinds: tuple[str, ...] | None = None) -> Gate:
-    spec = GATES.get(rng.choice(kinds or space.gates))
+    return Gate.drawn(*_draw(space, rng, kinds))
+
+
+def _draw(space: SearchSpace, rng: random.Random, kinds: tuple[str, ...] | None = None) -> tuple[GateKind, tuple[int, ...]]:
+    """A gate's kind and qubits, drawn as :func:`random_gate` draws them (the gate is built only
+    when the sampler keeps it: most draws of a deep cell break the depth bound)."""
+    spec = GATES.get(rng.choice(kinds)) if kinds else rng.choice(space.alphabet)
     if spec.num_qubits == 1:
-        qubits: tuple[int, ...] = (rng.randrange(space.num_qubits),)
-    else:
-        qubits = rng.choice(space.pairs)
-    return Gate(spec.name, qubits, "trainable" if spec.parameterized else "none")
+        return spec, (rng.randrange(space.num_qubits),)
+    return spec, rng.choice(space.pairs)
 
 
 def sample_ansatz(space: SearchSpace, rng: random.Random, max_restarts: int = 1000) -> list[Gate]:
@@ -34,14 +38,14 @@ def sample_ansatz(space: SearchSpace, rng: random.Random, max_restarts: int = 10
         gates: list[Gate] = []
         misses = 0
         while len(gates) < n and misses < 100:
-            g = random_gate(space, rng)
-            layer = 1 + max(front[q] for q in g.qubits)
+            spec, qubits = _draw(space, rng)
+            layer = 1 + max(front[q] for q in qubits)
             if space.max_depth is not None and layer > space.max_depth:
                 misses += 1
                 continue
-            for q in g.qubits:
+            for q in qubits:
                 front[q] = layer
-            gates.append(g)
+            gates.append(Gate.drawn(spec, qubits))
         if len(gates) == n:
             return gates
     raise SpaceError(f"could not sample a circuit of space {space.name!r}: are its bounds satisfiable?")

@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any, Iterable
 
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import CircuitError, SpaceError, UnknownNameError
-from qas.core.gates import GATES
+from qas.core.gates import GATES, GateKind
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,9 @@ class SearchSpace:
                 raise SpaceError(f"space {self.name!r}: reuploads > 1 needs min_gates >= 1")
 
     # -- structure ---------------------------------------------------------------------------
-    @property
+    @cached_property
     def pairs(self) -> tuple[tuple[int, int], ...]:
-        """Allowed qubit pairs for two-qubit gates, both directions."""
+        """Allowed qubit pairs for two-qubit gates, both directions (computed once: a space is frozen)."""
         base = self.coupling
         if base is None:
             base = tuple((a, b) for a in range(self.num_qubits) for b in range(a + 1, self.num_qubits))
@@ -135,7 +136,16 @@ class SearchSpace:
         return [g for g in gates if len(g.qubits) == 2 and g.qubits not in allowed]
 
     def encoding_gates(self) -> tuple[Gate, ...]:
+        return self._encoding_gates
+
+    @cached_property
+    def _encoding_gates(self) -> tuple[Gate, ...]:
         return self.encoding.gates(self.num_qubits) if self.encoding else ()
+
+    @cached_property
+    def alphabet(self) -> tuple[GateKind, ...]:
+        """The registered kinds of :attr:`gates`, in order."""
+        return tuple(GATES.get(g) for g in self.gates)
 
     def initial_gates(self) -> tuple[Gate, ...]:
         """The X gates that prepare :attr:`initial_state` (none without one)."""

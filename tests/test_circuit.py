@@ -168,3 +168,15 @@ def test_huge_qubit_count_costs_memory_by_gates_not_by_qubits():
     """Found by the fuzz test: a file claiming 3.2e9 qubits allocated a list per qubit (25 GB)."""
     dag = CircuitDAG(3_197_139_305, [Gate("H", (0,)), Gate("CNOT", (0, 5))])
     assert CircuitDAG.from_json(dag.to_json()) == dag
+
+
+@pytest.mark.parametrize("kind", sorted(qas.GATES))
+def test_drawn_gate_is_the_validated_gate(kind):
+    """``Gate.drawn`` (the sampler's unvalidated constructor) builds exactly what ``Gate`` does:
+    same fields, equality, hash and key, symmetric kinds' qubits sorted."""
+    spec = qas.GATES.get(kind)
+    qubits = (2, 0, 1)[: spec.num_qubits]
+    drawn = Gate.drawn(spec, qubits)
+    built = Gate(kind, qubits, "trainable" if spec.parameterized else "none")
+    assert drawn == built and hash(drawn) == hash(built) and repr(drawn) == repr(built)
+    assert CircuitDAG(3, [drawn]).key == CircuitDAG(3, [built]).key

@@ -73,6 +73,21 @@ class Gate:
         object.__setattr__(self, "qubits", qubits)
         self._check_role(spec)
 
+    @classmethod
+    def drawn(cls, spec: GateKind, qubits: tuple[int, ...]) -> "Gate":
+        """A gate of the registered kind ``spec`` on distinct in-range ``qubits`` (ints), role
+        ``trainable`` if it takes angles: what a sampler draws, built without re-validating
+        what the registry and the space already guarantee (sampling a pool builds ~10^6)."""
+        gate = object.__new__(cls)
+        put = object.__setattr__
+        put(gate, "kind", spec.name)
+        put(gate, "qubits", tuple(sorted(qubits)) if spec.symmetric else qubits)
+        put(gate, "role", "trainable" if spec.parameterized else "none")
+        put(gate, "angles", ())
+        put(gate, "feature", None)
+        put(gate, "weighted", False)
+        return gate
+
     def _check_role(self, spec: GateKind) -> None:
         role = self.role
         if role not in ROLES:

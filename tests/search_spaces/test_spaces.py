@@ -224,3 +224,18 @@ def test_reuploads_from_toml(tmp_path):
     assert space.reuploads == 2
     dag = sample_circuit(space, random.Random(0))
     assert [g.role for g in dag.gates].count("feature") == 4 and space.problems(dag) == []
+
+
+@pytest.mark.parametrize("space, digest", [
+    ("qml-4q", "fff8f423176ec297df59ef637b3fccb65511ed8b9f6229bb220854738319fd0a"),
+    ("paper-8q", "2bc00825ad0d03ff172a6c1a84188bad7387192c5fa938fa5a5825951af2c367"),
+    ("qml-10q", "d15451acc650ef9ce93be964823f0f3b6767e00f26dd3f1dce11db4fb89a5d28"),
+])
+def test_sampler_draws_the_same_pools_as_the_shipped_embeddings(space, digest):
+    """The shipped compact embeddings re-sample their pools on first use and refuse a pool that
+    differs, so the sampler's draw sequence is frozen: a speed-up that changes it fails here in a
+    second, not in the slow rebuild test."""
+    import hashlib
+
+    keys = "".join(d.key for d in sample_pool(load_space(space), 500, seed=0))
+    assert hashlib.sha256(keys.encode()).hexdigest() == digest
