@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         head = [f"# bench_peers: one training step, peers against ours", "",
                 f"Measured {date} in one run of `python experiments/bench_peers.py"
                 + (f" --compare-rev {args.compare_rev}" if compare else "")
-                + (" --quick" if args.quick else "") + f"` on {machine}; "
+                + (" --quick" if args.quick else f" --repeats {args.repeats}") + f"` on {machine}; "
                 + "; ".join(lines) + ".", "",
                 "Loss and gradient of every backend agree with ours (complex128) to 1e-5 at the shared parameters "
                 "before timing. Medians over interleaved rounds; the machine is shared, so compare ratios.", ""]
