@@ -25,6 +25,8 @@ index arrays computed here; :class:`~qas.backends.torch_sv.TorchCircuit` runs th
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 import torch
@@ -46,23 +48,37 @@ class Program:
     """What :meth:`TorchCircuit.state <qas.backends.torch_sv.TorchCircuit.state>` runs.
 
     ``items`` are the steps after the prefix: ``(kind, where, dims)``, ``kind`` ``"block"``
-    (``where = (k, position)`` in ``block_idx[k]``) or ``"feature"`` (``where = (k, position)``
-    in ``feature_idx[k]``, or ``(k, positions)`` of one-wire matrices to Kronecker-multiply),
+    (``where = (k, position)`` in ``block_idx[k]``), ``"right"`` (the same, applied to the last
+    k wire axes of a single state) or ``"feature"`` (``where = (k, position)`` in
+    ``feature_idx[k]``, or ``(k, positions)`` of one-wire matrices to Kronecker-multiply),
     ``dims`` the permutation of the ``(2,) * n + (rows,)`` state that brings the step's wires
-    first (None if they are already).
+    first, or for a single state the positions to gather (:func:`single_state_order`), or
+    None if the state is already laid out for the step. ``final_dims`` likewise, back to the
+    basis order.
     """
 
     tables: Tables
+    block_qubits: int = 0                     # the largest fused block, in qubits
     prefix_idx: torch.Tensor | None = None   # (n, depth, 2, 2, 2) positions of the prefix gates
     prefix_batched: bool = False              # the prefix reads features
     kron: list[tuple[int, torch.Tensor]] = field(default_factory=list)
     block_idx: dict[int, torch.Tensor] = field(default_factory=dict)
     feature_idx: dict[int, torch.Tensor] = field(default_factory=dict)
-    items: list[tuple[str, tuple[int, int | torch.Tensor], tuple[int, ...] | None]] = field(default_factory=list)
-    final_dims: tuple[int, ...] | None = None
+    items: list[tuple[str, tuple[int, int | torch.Tensor], tuple[int, ...] | torch.Tensor | None]] = field(default_factory=list)
+    final_dims: tuple[int, ...] | torch.Tensor | None = None
     batched: bool = False                     # some step reads the per-input table
     batch_head: int = 0                       # how much of the shared table heads the per-input table
     real: bool = False                        # real gates only: positions hold no (re, im) axis
+
+    @cached_property
+    def left_sizes(self) -> set[int]:
+        """Block sizes applied as ``M @ psi`` (``"block"`` items)."""
+        return {k for kind, (k, _), _ in self.items if kind == "block"}
+
+    @cached_property
+    def right_sizes(self) -> set[int]:
+        """Block sizes applied as ``psi @ M^T`` (``"right"`` items, a single state's)."""
+        return {k for kind, (k, _), _ in self.items if kind == "right"}
 
     def real_part(self) -> "Program":
         """The same program on real amplitudes (only for ``tables.real``): every gather reads the
@@ -74,15 +90,28 @@ class Program:
                        feature_idx={k: re(v) for k, v in self.feature_idx.items()})
 
 
-def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int) -> Program:
-    """Compile a plain (unweighted) circuit; ``block_qubits`` only changes speed."""
+def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int | tuple[int, ...],
+                    permutations: bool | None = None) -> Program:
+    """Compile a plain (unweighted) circuit; ``block_qubits`` and ``permutations`` only change speed.
+
+    A circuit without features runs on a single state, whose plans' steps can be counted
+    (:func:`plan_cost`): each size in ``block_qubits`` is tried with its basis-permutation gates
+    in the blocks and taken out of them (``permutations`` None; True or False: only one way),
+    and the plan of fewest steps is kept (:func:`_compile_single_state`). A circuit that reads
+    features takes the largest size.
+    """
     n = dag.num_qubits
+    sizes = (block_qubits,) if isinstance(block_qubits, int) else tuple(block_qubits)
     ops = circuit_ops(dag)
     tables = build_tables(ops, dag.num_params, dag.num_features, dtype)
+    if not any(op.source == "feature" for op in ops):
+        best = min((_compile_single_state(tables, k, n, permutations) for k in sizes), key=lambda cp: cp[0])
+        return best[1]
+    block_qubits = max(sizes)
     chains, rest = split_prefix(ops, n, block_qubits)
-    rest = feature_gates_late(ops, rest)
-    prog = Program(tables)
+    prog = Program(tables, block_qubits=block_qubits)
     prefix_idx = compile_prefix(prog, chains, n)
+    rest = gates_late(ops, rest, lambda i: ops[i].source == "feature")
     blocks, fchains, items = fuse(ops, rest, block_qubits)
     items, groups = group_one_wire_chains(items, blocks, fchains, min(KRON_QUBITS, n))
     plan, prog.final_dims = physical_order(items, blocks, fchains, groups, n)
@@ -92,6 +121,39 @@ def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int) -
                   for at, (kind, x, _, dims) in enumerate(plan)]
     _lay_out_per_input(prog, prefix_idx, fidx)
     return prog
+
+
+def _compile_single_state(tables: Tables, block_qubits: int, n: int,
+                          permutations: bool | None = None) -> tuple[int, Program]:
+    """A circuit that reads no features runs on one state, where a reorder is one gather.
+
+    Two plans are compiled and the one of fewer torch operations (:func:`plan_cost`) is kept:
+    every gate in fused blocks, or the basis-permutation gates (X, CNOT, SWAP, ...) taken out
+    of the blocks, scheduled late and absorbed into the gathers (:func:`single_state_order`).
+    On an 8-qubit RY + CNOT ladder, the second takes 4 blocks' matmuls and one gather per
+    layer where the first took 3-4 blocks and their reorders. Returns the cost and the program.
+    """
+    ops = tables.ops
+    chains, rest = split_prefix(ops, n, block_qubits)
+    prog = Program(tables, block_qubits=block_qubits)
+    prefix_idx = compile_prefix(prog, chains, n)
+    sigma = {i: s for i in rest if (s := tables.permutation(i)) is not None}
+    best = None
+    for perms in [{}] if not sigma or permutations is False else [sigma] if permutations else [{}, sigma]:
+        order = gates_late(ops, rest, perms.__contains__) if perms else rest
+        blocks, _, items = fuse(ops, order, block_qubits, frozenset(perms), pack=bool(perms))
+        plan, final = single_state_order(items, blocks, {i: full_permutation(s, ops[i].qubits, n)
+                                                         for i, s in perms.items()}, n)
+        cost = plan_cost(plan, final, blocks)
+        if best is None or cost < best[0]:
+            best = (cost, blocks, plan, final)
+    cost, blocks, plan, final = best
+    prog.block_idx, where = block_gathers(tables, plan, blocks)
+    as_tensor = lambda a: None if a is None else torch.as_tensor(a)  # noqa: E731
+    prog.items = [(kind, where[x], as_tensor(reorder)) for kind, x, _, reorder in plan]
+    prog.final_dims = as_tensor(final)
+    _lay_out_per_input(prog, prefix_idx, {})
+    return cost, prog
 
 
 def split_prefix(ops: list[Op], n: int, block_qubits: int) -> tuple[list[list[int]], list[int]]:
@@ -122,15 +184,17 @@ def split_prefix(ops: list[Op], n: int, block_qubits: int) -> tuple[list[list[in
     return chains, sorted(moved) + rest
 
 
-def feature_gates_late(ops: list[Op], order: list[int]) -> list[int]:
-    """``order`` rescheduled so that feature gates come as late as the wires allow.
+def gates_late(ops: list[Op], order: list[int], late: Callable[[int], bool]) -> list[int]:
+    """``order`` rescheduled so that the gates ``late`` picks come as late as the wires allow.
 
     Gates on disjoint wires commute, so any order that keeps each wire's gates in sequence is
     the same circuit. Emitting every input-independent gate that is ready before any feature
     gate, and then a whole wave of ready feature gates, keeps a cell's gates together between
     two re-uploaded encoding layers: one fused block per cell instead of blocks split where the
     canonical order interleaves the next layer's feature gates (a 4-qubit re-uploading
-    classifier's step: 9 steps become 5).
+    classifier's step: 9 steps become 5). For a single state, the same keeps a layer's
+    permutation gates (a CNOT ladder) together, applied as one gather (:func:`fuse`).
+    With nothing picked, the order is unchanged.
     """
     queues: dict[int, list[int]] = {}
     for i in order:
@@ -149,16 +213,16 @@ def feature_gates_late(ops: list[Op], order: list[int]) -> list[int]:
     out: list[int] = []
     while len(out) < len(order):
         fronts = sorted({queues[w][head[w]] for w in queues if head[w] < len(queues[w])})
-        gate = next((i for i in fronts if ops[i].source != "feature" and ready(i)), None)
+        gate = next((i for i in fronts if not late(i) and ready(i)), None)
         if gate is not None:
             emit(gate)
             continue
-        wave = [i for i in fronts if ready(i)]  # only feature gates are ready: emit them all
+        wave = [i for i in fronts if ready(i)]  # only late gates are ready: emit them all
         while wave:
             for i in wave:
                 emit(i)
             fronts = sorted({queues[w][head[w]] for w in queues if head[w] < len(queues[w])})
-            wave = [i for i in fronts if ops[i].source == "feature" and ready(i)]
+            wave = [i for i in fronts if late(i) and ready(i)]
     return out
 
 
@@ -184,12 +248,21 @@ def compile_prefix(prog: Program, chains: list[list[int]], n: int) -> np.ndarray
     return idx
 
 
-def fuse(ops: list[Op], rest: list[int], kmax: int) -> tuple[list[Group], list[Group], list[Item]]:
+def fuse(ops: list[Op], rest: list[int], kmax: int, perms: frozenset[int] = frozenset(),
+         pack: bool = False) -> tuple[list[Group], list[Group], list[Item]]:
     """Greedy fusion of input-independent gates into blocks, and of feature gates into chains.
 
     A feature gate joins the chain of feature gates on the same wires when nothing else has
     touched those wires since (gates on other wires commute with it): a re-uploaded encoding
     layer (RY, RZ, RX, RY on each wire) then costs one per-input matmul per wire, not four.
+    The gates in ``perms`` (basis permutations, of a single state) join no block: each is an
+    item ``("perm", op id)`` and closes every open block, so that a run of them stays whole
+    (:func:`single_state_order` applies it as one gather). With ``pack``, a gate on wires no
+    open block holds joins an open block it fits in (gates on other wires commute), so that a
+    layer of one-qubit gates between two such runs is ``n / kmax`` blocks, not ``n``: the
+    fullest of those on the same chunks of ``kmax`` consecutive wires. Chunks keep a layer's
+    blocks on the first and the last wire axes of a state whose wires are in order, or
+    reversed by a wave of SWAPs (no reorder at all).
     Returns the blocks, the chains and the items in order.
     """
     blocks: list[Group] = []
@@ -207,6 +280,11 @@ def fuse(ops: list[Op], rest: list[int], kmax: int) -> tuple[list[Group], list[G
     for i in rest:
         op = ops[i]
         q = set(op.qubits)
+        if i in perms:
+            for bid in sorted(block_wires):
+                close(bid)
+            items.append(("perm", i))
+            continue
         cands = sorted({open_[w] for w in q if w in open_})
         if op.source == "feature":
             cid = last_chain.get(op.qubits[0])
@@ -222,6 +300,11 @@ def fuse(ops: list[Op], rest: list[int], kmax: int) -> tuple[list[Group], list[G
             continue
         for w in q:
             last_chain.pop(w, None)
+        if pack and not cands:
+            chunk = {w // kmax for w in q}
+            fits = [b for b in block_wires if len(block_wires[b] | q) <= kmax
+                    and {w // kmax for w in block_wires[b]} == chunk]
+            cands = [max(fits, key=lambda b: (len(block_wires[b]), b))] if fits else []
         union = set(q).union(*(block_wires[b] for b in cands))
         merge = cands if len(union) <= kmax else [b for b in cands if block_wires[b] <= q]
         for bid in cands:
@@ -307,6 +390,82 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
     return plan, final
 
 
+def full_permutation(s: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarray:
+    """A gate's basis permutation ``s`` on ``qubits`` as ``sigma`` on all ``2**n`` basis states:
+    ``(G psi)[x] = psi[sigma[x]]``."""
+    x = np.arange(2**n)
+    shifts = [n - 1 - q for q in qubits]
+    d = len(qubits)
+    local = sum((((x >> sh) & 1) << (d - 1 - m) for m, sh in enumerate(shifts)), np.zeros_like(x))
+    new = s[local]
+    cleared = x & ~sum(1 << sh for sh in shifts)
+    return cleared | sum((((new >> (d - 1 - m)) & 1) << sh for m, sh in enumerate(shifts)), np.zeros_like(x))
+
+
+def tensor_layout(order: list[int] | tuple[int, ...], n: int) -> np.ndarray:
+    """The basis state held at each position of a state whose axes are the wires ``order``."""
+    i = np.arange(2**n)
+    return sum((((i >> (n - 1 - a)) & 1) << (n - 1 - w) for a, w in enumerate(order)), np.zeros_like(i))
+
+
+def tensor_order(layout: np.ndarray, n: int) -> list[int] | None:
+    """The wire order whose :func:`tensor_layout` is ``layout``, or None if it has none."""
+    order = []
+    for a in range(n):
+        v = int(layout[1 << (n - 1 - a)])
+        if layout[0] != 0 or v & (v - 1) or v == 0:
+            return None
+        order.append(n - v.bit_length())
+    return order if sorted(order) == list(range(n)) and np.array_equal(tensor_layout(order, n), layout) else None
+
+
+def single_state_order(items: list[Item], blocks: list[Group], perms: dict[int, np.ndarray],
+                       n: int) -> tuple[list[tuple[str, int, tuple[int, ...], np.ndarray | None]], np.ndarray | None]:
+    """The steps of a single state: which basis state each position holds (its *layout*), tracked
+    through blocks and permutation gates.
+
+    A block acts on the first k wire axes (``"block"``: ``M @ psi.view(2**k, -1)``) or on the
+    last k (``"right"``: ``psi.view(-1, 2**k) @ M^T``, no reorder); otherwise it is preceded by
+    one gather into a layout that puts its wires first. A permutation gate ``("perm", op id)``
+    (``perms[op id]`` its :func:`full_permutation`) only changes the layout: it costs nothing
+    until the next gather, which it joins. Returns ``(kind, block id, wire order, gather
+    positions or None)`` per block and the final gather back to the basis order (or None).
+    """
+    layout, order = np.arange(2**n), list(range(n))
+    plan: list[tuple[str, int, tuple[int, ...], np.ndarray | None]] = []
+    for kind, x in items:
+        if kind == "perm":
+            layout = np.argsort(perms[x])[layout]
+            order = tensor_order(layout, n)
+            continue
+        wires = blocks[x][0]
+        k = len(wires)
+        if order is not None and set(order[:k]) == set(wires):
+            plan.append(("block", x, tuple(order[:k]), None))
+        elif order is not None and set(order[n - k:]) == set(wires):
+            plan.append(("right", x, tuple(order[n - k:]), None))
+        else:
+            new = list(wires) + [w for w in (order or range(n)) if w not in wires]
+            target = tensor_layout(new, n)
+            plan.append(("block", x, tuple(wires), np.argsort(layout)[target]))
+            layout, order = target, new
+    final = None if np.array_equal(layout, np.arange(2**n)) else np.argsort(layout)
+    return plan, final
+
+
+def plan_cost(plan: list, final: np.ndarray | None, blocks: list[Group]) -> int:
+    """Torch operations of a single-state plan: a matmul per block, a gather per reorder, and
+    per block size a gather, the tree's levels and (left blocks) a transpose."""
+    depth: dict[int, int] = {}
+    left: set[int] = set()
+    for kind, x, order, _ in plan:
+        depth[len(order)] = max(depth.get(len(order), 0), len(blocks[x][1]))
+        if kind == "block":
+            left.add(len(order))
+    trees = sum(2 + (d - 1).bit_length() for d in depth.values()) + len(left)
+    return len(plan) + sum(r is not None for *_, r in plan) + (final is not None) + trees
+
+
 def block_gathers(tables: Tables, plan: list, blocks: list[Group]) -> tuple[dict[int, torch.Tensor], dict[int, tuple[int, int]]]:
     """Block matrices: one gather + a tree of matmuls per block size.
 
@@ -315,7 +474,7 @@ def block_gathers(tables: Tables, plan: list, blocks: list[Group]) -> tuple[dict
     """
     by_size: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
     for kind, x, order, _ in plan:
-        if kind == "block":
+        if kind in ("block", "right"):
             by_size.setdefault(len(order), []).append((x, order))
     block_idx: dict[int, torch.Tensor] = {}
     where: dict[int, tuple[int, int]] = {}

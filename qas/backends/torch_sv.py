@@ -44,10 +44,10 @@ __all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRO
 
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
 FULL_UNITARY_MAX_QUBITS = 5
-#: otherwise, the largest fused block (in qubits) of a circuit without data (a batch of one
-#: state, where building bigger blocks costs more than it saves: 4 over 3 is 0.77-1.01x on
-#: 8-qubit VQEs, experiments/bench_block_size.py)
-BLOCK_QUBITS = 3
+#: otherwise, the largest fused blocks (in qubits) tried for a circuit without data (a batch
+#: of one state): the plan of fewer steps is kept (``torch_plan.plan_cost``). Neither size wins
+#: alone: 4 over 3 is 0.86-1.17x on 8-qubit VQEs (experiments/bench_block_size.py)
+BLOCK_QUBITS = (3, 4)
 #: ... and of a circuit that reads features (a batch of states: 4 over 3 is 1.01-1.30x on
 #: 10-qubit QNNs, the same script)
 BATCH_BLOCK_QUBITS = 4
@@ -57,7 +57,7 @@ class TorchCircuit:
     """A compiled circuit: ``state(params, features)`` for a batch of inputs."""
 
     def __init__(self, dag: CircuitDAG, *, dtype: torch.dtype = torch.complex64,
-                 block_qubits: int | None = None, real: bool | None = None) -> None:
+                 block_qubits: int | tuple[int, ...] | None = None, real: bool | None = None) -> None:
         from qas.core.feature_weights import lower
 
         self.source = dag
@@ -69,8 +69,11 @@ class TorchCircuit:
         if block_qubits is None:
             block_qubits = (self.n if self.n <= FULL_UNITARY_MAX_QUBITS
                             else BATCH_BLOCK_QUBITS if dag.num_features else BLOCK_QUBITS)
-        self.block_qubits = max(2, min(block_qubits, self.n)) if self.n > 1 else 1
-        self.program: Program = compile_circuit(dag, dtype=dtype, block_qubits=self.block_qubits)
+        sizes = (block_qubits,) if isinstance(block_qubits, int) else block_qubits
+        sizes = tuple(sorted({max(2, min(k, self.n)) if self.n > 1 else 1 for k in sizes}))
+        self.program: Program = compile_circuit(dag, dtype=dtype, block_qubits=sizes)
+        #: the largest fused block, in qubits (of the sizes tried, the one kept)
+        self.block_qubits = self.program.block_qubits
         if real and not self.program.tables.real:
             raise ValueError("real=True needs a circuit whose gates are all real (no RX, RZ, U3, ...)")
         if self.program.tables.real and real is not False:
@@ -168,32 +171,34 @@ class TorchCircuit:
         (``torch_plan.physical_order``); the result is returned as its ``(rows, 2**n)`` transpose,
         a view that :func:`readout` takes as it is."""
         prog, n, dim = self.program, self.n, 2**self.n
-        if not prog.items:
+        if not prog.items and prog.final_dims is None:
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
-        if len(prog.items) == 1 and prog.items[0][1][0] == n and prog.items[0][0] == "block":
+        if (len(prog.items) == 1 and prog.items[0][1][0] == n and prog.items[0][0] == "block"
+                and prog.items[0][2] is None and prog.final_dims is None):
             # one unitary for the whole rest (n <= FULL_UNITARY_MAX_QUBITS): rows first, no transposes
             state = state @ _halves_tree(_gather(shared, prog.block_idx[n], prog.real)).squeeze(0)
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
         # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
         # (and made the blocks' own matrices, for column states: mm's backward is slower on a transposed view)
-        mats = {k: _halves_tree(_gather(shared, idx, prog.real)).mT.contiguous().unbind(0)
-                for k, idx in prog.block_idx.items()}
+        trees = {k: _halves_tree(_gather(shared, idx, prog.real)) for k, idx in prog.block_idx.items()}
+        mats = {k: t.mT.contiguous().unbind(0) for k, t in trees.items() if k in prog.left_sizes}
+        right = {k: t.unbind(0) for k, t in trees.items() if k in prog.right_sizes}  # transposed, as they come
         fmats = {k: _tree(_gather(per_input, idx, prog.real)) for k, idx in prog.feature_idx.items()}
         rows = state.shape[0]
         state = state.T.contiguous()
-        for kind, (k, pos), dims in prog.items:
+        for kind, (k, pos), reorder in prog.items:
             if kind == "feature" and rows != b:
                 state, rows = state.expand(dim, b), b
-            if dims is None:
-                flat = state.reshape(2**k, -1)
-            else:
-                flat = self._permuted(state, dims, rows).view(2**k, -1)
+            if reorder is not None:
+                state = self._permuted(state, reorder, rows)
             if kind == "block":
-                state = (mats[k][pos] @ flat).view(dim, rows)
+                state = (mats[k][pos] @ state.view(2**k, -1)).view(dim, rows)
+            elif kind == "right":  # a single state, its last k wire axes
+                state = (state.view(-1, 2**k) @ right[k][pos]).view(dim, rows)
             else:
                 m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1].index_select(1, pos))
                 # per input: rows first for the batched matmul, and back
-                per_row = torch.bmm(flat.view(2**k, -1, rows).permute(2, 1, 0), m)
+                per_row = torch.bmm(state.view(2**k, -1, rows).permute(2, 1, 0), m)
                 state = per_row.permute(2, 1, 0).reshape(dim, rows)
         if prog.final_dims is not None:
             state = self._permuted(state, prog.final_dims, rows)
@@ -201,13 +206,16 @@ class TorchCircuit:
             state = state.expand(dim, b)
         return state.T
 
-    def _permuted(self, state: torch.Tensor, dims: tuple[int, ...], rows: int) -> torch.Tensor:
-        """``(2**n, rows)`` with its wire axes permuted by ``dims`` (the batch axis last), contiguous.
+    def _permuted(self, state: torch.Tensor, dims: tuple[int, ...] | torch.Tensor, rows: int) -> torch.Tensor:
+        """``(2**n, rows)`` with its wire axes permuted by ``dims`` (the batch axis last), contiguous,
+        or gathered at the positions ``dims`` (a single state's plan, ``torch_plan.single_state_order``).
 
         A single state (no batch) takes one ``index_select`` of precomputed positions: fewer
         autograd nodes than view-permute-copy, 1.12x on an 8-qubit VQE's step; a batch takes the
         permute, whose runs of ``rows`` copy faster than a gather scatters back (0.93x at 256)."""
         n = self.n
+        if isinstance(dims, torch.Tensor):
+            return state.index_select(0, dims)
         if rows > 1:
             return state.view((2,) * n + (rows,)).permute(dims).reshape(2**n, rows)
         if dims not in self._positions:

@@ -102,6 +102,19 @@ class Tables:
         zeros = np.flatnonzero(self.const.numpy() == 0)
         return all(np.isin(t[..., 1], zeros).all() for t in self.templates.values())
 
+    def permutation(self, i: int) -> np.ndarray | None:
+        """``s`` with ``(M v)[r] = v[s[r]]`` if op ``i`` is input independent and its matrix ``M``
+        permutes the basis (X, CNOT, SWAP, CCX, ...), else None."""
+        if self.ops[i].source not in ("none", "fixed"):
+            return None
+        t, const = self.templates[i], self.const.numpy()
+        re, im = const[t[..., 0]], const[t[..., 1]]
+        if np.any(im != 0) or not np.all((re == 0) | (re == 1)):
+            return None
+        if not (np.all(re.sum(0) == 1) and np.all(re.sum(1) == 1)):
+            return None
+        return re.argmax(1)
+
     def template_t(self, i: int) -> np.ndarray:
         """Op ``i``'s template, transposed (we multiply row vectors: ``state @ M^T``)."""
         return self.templates[i].transpose(1, 0, 2)

@@ -205,3 +205,92 @@ def test_real_amplitudes_give_the_complex_path_s_readouts_and_gradients(kind):
         from qas.core.readout import pauli_matrix
         h = pauli_matrix(ham, n)
         np.testing.assert_allclose(outs[0], np.einsum("bi,ij,bj->b", states.conj(), h, states).real, atol=1e-12)
+
+
+# -- a single state: permutation gates absorbed into gathers, blocks on the last wires -----------
+_ALPHABET = [("RY", 1, "trainable"), ("RX", 1, "trainable"), ("U3", 1, "trainable"), ("H", 1, "none"),
+             ("X", 1, "none"), ("CNOT", 2, "none"), ("SWAP", 2, "none"), ("CZ", 2, "none"), ("CRY", 2, "trainable")]
+
+
+def _random_single_state_circuit(n: int, gates: int, rng: random.Random) -> CircuitDAG:
+    out = []
+    for _ in range(gates):
+        kind, arity, role = rng.choice(_ALPHABET)
+        out.append(Gate(kind, tuple(rng.sample(range(n), arity)), role))
+    return CircuitDAG(n, out)
+
+
+def _cirq_state(dag: CircuitDAG, params: np.ndarray) -> np.ndarray:
+    return cirq.final_state_vector(to_cirq(dag, params, None), qubit_order=cirq.LineQubit.range(dag.num_qubits),
+                                   dtype=np.complex128)
+
+
+@pytest.mark.parametrize("block_qubits", [2, 3, 4])
+def test_single_state_plans_with_and_without_permutation_gates_match_cirq(block_qubits):
+    """Both plans of a circuit without features (every gate in blocks; X, CNOT and SWAP taken out
+    and absorbed into gathers) give Cirq's state to 1e-10, and so does the one chosen."""
+    from qas.backends.torch_plan import compile_circuit
+
+    rng = random.Random(block_qubits)
+    for case in range(12):
+        n = rng.choice([3, 5, 6, 8])
+        dag = _random_single_state_circuit(n, rng.randrange(4, 40), rng)
+        params = RNG.uniform(-np.pi, np.pi, dag.num_params)
+        want = _cirq_state(dag, params)
+        for permutations in (None, False, True):
+            circ = TorchCircuit(dag, dtype=torch.complex128, block_qubits=block_qubits, real=False)
+            circ.program = compile_circuit(circ.dag, dtype=torch.complex128, block_qubits=circ.block_qubits,
+                                           permutations=permutations)
+            got = circ.state(params).numpy()[0]
+            assert np.allclose(got, want, atol=1e-10), (case, permutations)
+
+
+def test_a_cnot_ladder_costs_one_gather_per_layer_and_two_matmuls_per_rotation_layer():
+    """RY on 8 qubits then a CNOT ladder, 4 times, in blocks of 4: each RY layer is one block on
+    the first four wires and one on the last four (no reorder), each ladder only changes which
+    basis state each position holds and is paid for by the next gather; exact, and its
+    gradient is the gate-by-gate one's."""
+    from qas.backends.torch_plan import compile_circuit
+
+    gates = []
+    for _ in range(4):
+        gates += [Gate("RY", (q,), "trainable") for q in range(8)]
+        gates += [Gate("CNOT", (q, q + 1)) for q in range(7)]
+    dag = CircuitDAG(8, gates)
+    circ = TorchCircuit(dag, dtype=torch.complex128, block_qubits=4)
+    prog = circ.program
+    assert [kind for kind, _, _ in prog.items] == ["block", "right"] * 4
+    assert sum(r is not None for *_, r in prog.items) == 3 and prog.final_dims is not None
+    params = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    assert np.allclose(circ.state(params).numpy()[0], _cirq_state(dag, params), atol=1e-10)
+    ham = Readout("energy", ((0.5, "ZZIIIIII"), (-1.2, "IXIIIXII"), (0.8, "IIIIIIZX")))
+    grads = []
+    for permutations in (True, False):
+        c = TorchCircuit(dag, dtype=torch.complex128, block_qubits=4)
+        c.program = compile_circuit(c.dag, dtype=torch.complex128, block_qubits=4,
+                                    permutations=permutations).real_part()
+        p = torch.tensor(params, requires_grad=True)
+        readout(c.state(p, as_complex=False), ham, 8).sum().backward()
+        grads.append(p.grad.numpy())
+    assert np.allclose(grads[0], grads[1], atol=1e-12)
+
+
+def test_a_wave_of_swaps_is_a_relabelling_of_wires_and_costs_nothing():
+    from qas.backends.torch_plan import tensor_layout, tensor_order
+    from qas.backends.torch_tables import build_tables, circuit_ops
+
+    layout = tensor_layout([2, 0, 3, 1], 4)
+    assert tensor_order(layout, 4) == [2, 0, 3, 1] and tensor_order(layout[::-1].copy(), 4) is None
+    kinds = [("X", (0,)), ("CNOT", (0, 1)), ("SWAP", (0, 1)), ("CZ", (0, 1)), ("H", (0,)), ("Y", (0,))]
+    ops = circuit_ops(CircuitDAG(2, [Gate(k, q) for k, q in kinds]))
+    tables = build_tables(ops, 0, 0, torch.complex64)
+    assert [None if (s := tables.permutation(i)) is None else s.tolist() for i in range(len(ops))] == [
+        [1, 0], [0, 1, 3, 2], [0, 2, 1, 3], None, None, None]
+    # RY layer, swaps reversing the wires, RY layer: no gather at all (the last layer meets wires 7..4 first)
+    gates = [Gate("RY", (q,), "trainable") for q in range(8)] + [Gate("SWAP", (q, 7 - q)) for q in range(4)]
+    gates += [Gate("RY", (q,), "trainable") for q in range(8)]
+    dag = CircuitDAG(8, gates)
+    circ = TorchCircuit(dag, dtype=torch.complex128, block_qubits=4)
+    assert all(r is None for *_, r in circ.program.items) and circ.program.final_dims is not None
+    params = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    assert np.allclose(circ.state(params).numpy()[0], _cirq_state(dag, params), atol=1e-10)
