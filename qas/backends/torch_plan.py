@@ -137,13 +137,12 @@ def _compile_single_state(tables: Tables, block_qubits: int, n: int,
     chains, rest = split_prefix(ops, n, block_qubits)
     prog = Program(tables, block_qubits=block_qubits)
     prefix_idx = compile_prefix(prog, chains, n)
-    sigma = {i: s for i in rest if (s := tables.permutation(i)) is not None}
+    found = {} if permutations is False else {i: s for i in rest if (s := tables.permutation(i)) is not None}
     best = None
-    for perms in [{}] if not sigma or permutations is False else [sigma] if permutations else [{}, sigma]:
+    for perms in [{}] if not found else [found] if permutations else [{}, found]:
         order = gates_late(ops, rest, perms.__contains__) if perms else rest
         blocks, _, items = fuse(ops, order, block_qubits, frozenset(perms), pack=bool(perms))
-        plan, final = single_state_order(items, blocks, {i: full_permutation(s, ops[i].qubits, n)
-                                                         for i, s in perms.items()}, n)
+        plan, final = single_state_order(items, blocks, {i: (s, ops[i].qubits) for i, s in perms.items()}, n)
         cost = plan_cost(plan, final, blocks)
         if best is None or cost < best[0]:
             best = (cost, blocks, plan, final)
@@ -390,10 +389,10 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
     return plan, final
 
 
-def full_permutation(s: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarray:
-    """A gate's basis permutation ``s`` on ``qubits`` as ``sigma`` on all ``2**n`` basis states:
-    ``(G psi)[x] = psi[sigma[x]]``."""
-    x = np.arange(2**n)
+def full_permutation(s: np.ndarray, qubits: tuple[int, ...], n: int, states: np.ndarray | None = None) -> np.ndarray:
+    """A gate's basis permutation ``s`` on ``qubits`` as ``sigma`` on all ``2**n`` basis states,
+    ``(G psi)[x] = psi[sigma[x]]``; or ``sigma`` of each of the basis states ``states``."""
+    x = np.arange(2**n) if states is None else states
     shifts = [n - 1 - q for q in qubits]
     d = len(qubits)
     local = sum((((x >> sh) & 1) << (d - 1 - m) for m, sh in enumerate(shifts)), np.zeros_like(x))
@@ -402,10 +401,10 @@ def full_permutation(s: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarr
     return cleared | sum((((new >> (d - 1 - m)) & 1) << sh for m, sh in enumerate(shifts)), np.zeros_like(x))
 
 
-def tensor_layout(order: list[int] | tuple[int, ...], n: int) -> np.ndarray:
-    """The basis state held at each position of a state whose axes are the wires ``order``."""
-    i = np.arange(2**n)
-    return sum((((i >> (n - 1 - a)) & 1) << (n - 1 - w) for a, w in enumerate(order)), np.zeros_like(i))
+def tensor_layout(order: list[int] | tuple[int, ...] | np.ndarray, n: int) -> np.ndarray:
+    """The basis state held at each position of a state whose axes are the wires ``order``
+    (its inverse, the position of each basis state, is ``tensor_layout(argsort(order))``)."""
+    return np.arange(2**n).reshape((2,) * n).transpose(order).reshape(-1)
 
 
 def tensor_order(layout: np.ndarray, n: int) -> list[int] | None:
@@ -419,7 +418,7 @@ def tensor_order(layout: np.ndarray, n: int) -> list[int] | None:
     return order if sorted(order) == list(range(n)) and np.array_equal(tensor_layout(order, n), layout) else None
 
 
-def single_state_order(items: list[Item], blocks: list[Group], perms: dict[int, np.ndarray],
+def single_state_order(items: list[Item], blocks: list[Group], perms: dict[int, tuple[np.ndarray, tuple[int, ...]]],
                        n: int) -> tuple[list[tuple[str, int, tuple[int, ...], np.ndarray | None]], np.ndarray | None]:
     """The steps of a single state: which basis state each position holds (its *layout*), tracked
     through blocks and permutation gates.
@@ -427,17 +426,22 @@ def single_state_order(items: list[Item], blocks: list[Group], perms: dict[int, 
     A block acts on the first k wire axes (``"block"``: ``M @ psi.view(2**k, -1)``) or on the
     last k (``"right"``: ``psi.view(-1, 2**k) @ M^T``, no reorder); otherwise it is preceded by
     one gather into a layout that puts its wires first. A permutation gate ``("perm", op id)``
-    (``perms[op id]`` its :func:`full_permutation`) only changes the layout: it costs nothing
-    until the next gather, which it joins. Returns ``(kind, block id, wire order, gather
-    positions or None)`` per block and the final gather back to the basis order (or None).
+    (``perms[op id]``: its basis permutation and qubits, :meth:`Tables.permutation`) only changes
+    the layout: it costs nothing until the next gather, which it joins. Returns ``(kind, block
+    id, wire order, gather positions or None)`` per block and the final gather back to the
+    basis order (or None).
     """
-    layout, order = np.arange(2**n), list(range(n))
+    layout = np.arange(2**n)  # the basis state at each position
+    order: list[int] | None = list(range(n))
     plan: list[tuple[str, int, tuple[int, ...], np.ndarray | None]] = []
+    moved = False  # permutation gates since ``order`` was read off the layout
     for kind, x in items:
         if kind == "perm":
-            layout = np.argsort(perms[x])[layout]
-            order = tensor_order(layout, n)
+            s, qubits = perms[x]
+            layout, moved = full_permutation(np.argsort(s), qubits, n, layout), True
             continue
+        if moved:
+            order, moved = tensor_order(layout, n), False
         wires = blocks[x][0]
         k = len(wires)
         if order is not None and set(order[:k]) == set(wires):
@@ -445,12 +449,19 @@ def single_state_order(items: list[Item], blocks: list[Group], perms: dict[int, 
         elif order is not None and set(order[n - k:]) == set(wires):
             plan.append(("right", x, tuple(order[n - k:]), None))
         else:
-            new = list(wires) + [w for w in (order or range(n)) if w not in wires]
-            target = tensor_layout(new, n)
-            plan.append(("block", x, tuple(wires), np.argsort(layout)[target]))
-            layout, order = target, new
-    final = None if np.array_equal(layout, np.arange(2**n)) else np.argsort(layout)
+            order = list(wires) + [w for w in (order or range(n)) if w not in wires]
+            target = tensor_layout(order, n)
+            plan.append(("block", x, tuple(wires), _positions(layout)[target]))
+            layout = target
+    final = None if np.array_equal(layout, np.arange(2**n)) else _positions(layout)
     return plan, final
+
+
+def _positions(layout: np.ndarray) -> np.ndarray:
+    """The position of each basis state in ``layout`` (its inverse)."""
+    where = np.empty_like(layout)
+    where[layout] = np.arange(len(layout))
+    return where
 
 
 def plan_cost(plan: list, final: np.ndarray | None, blocks: list[Group]) -> int:
