@@ -46,7 +46,8 @@ __all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRO
 FULL_UNITARY_MAX_QUBITS = 5
 #: otherwise, the largest fused blocks (in qubits) tried for a circuit without data (a batch
 #: of one state): the plan of fewer steps is kept (``torch_plan.plan_cost``). Neither size wins
-#: alone: 4 over 3 is 0.86-1.17x on 8-qubit VQEs (experiments/bench_block_size.py)
+#: alone: 4 over 3 is 0.85-1.18x on 8-qubit VQEs, the kept one 0.98-1.20x over 3
+#: (experiments/bench_block_size.py)
 BLOCK_QUBITS = (3, 4)
 #: ... and of a circuit that reads features (a batch of states: 4 over 3 is 1.01-1.30x on
 #: 10-qubit QNNs, the same script)
