@@ -236,12 +236,18 @@ def time_call(fn: Any, min_seconds: float) -> float:
 def median_seconds(cases: dict[str, tuple[Any, float]], repeats: int) -> dict[str, float]:
     """Seconds per call of each case ``name -> (fn, min_seconds)``: the median over ``repeats``
     rounds that visit every case in turn (so load drift on a shared machine hits all alike), after a
-    warm-up round; a call is repeated for at least its ``min_seconds`` (:func:`time_call`)."""
+    warm-up round; a call is repeated for at least its ``min_seconds`` (:func:`time_call`).
+
+    Each round starts one case later than the last: in a fixed order, the case timed first in a
+    round ran slower than the same code timed later in it (results/bench_peers_runs.md,
+    2026-12-03), a bias that always fell on the same case."""
     import statistics
 
     times: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
     for rnd in range(repeats + 1):
-        for name, (fn, min_seconds) in cases.items():
+        for name in names[rnd % len(names):] + names[: rnd % len(names)]:
+            fn, min_seconds = cases[name]
             sec = time_call(fn, min_seconds)
             if rnd:
                 times[name].append(sec)
