@@ -409,10 +409,12 @@ def tensor_layout(order: list[int] | tuple[int, ...] | np.ndarray, n: int) -> np
 
 def tensor_order(layout: np.ndarray, n: int) -> list[int] | None:
     """The wire order whose :func:`tensor_layout` is ``layout``, or None if it has none."""
+    if layout[0] != 0:
+        return None
     order = []
     for a in range(n):
         v = int(layout[1 << (n - 1 - a)])
-        if layout[0] != 0 or v & (v - 1) or v == 0:
+        if v & (v - 1) or v == 0:
             return None
         order.append(n - v.bit_length())
     return order if sorted(order) == list(range(n)) and np.array_equal(tensor_layout(order, n), layout) else None
