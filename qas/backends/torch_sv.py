@@ -18,7 +18,8 @@ operations, with the same maths, which :meth:`TorchCircuit.state` runs:
   i.e. one unitary, for ``n <= 5``), each block's matrix a balanced tree of batched matmuls;
   between blocks the state is held as ``(2**n, B)``, the batch innermost, so that bringing a
   block's wires together copies runs of ``B`` amplitudes (a single state: one gather);
-- re-uploaded feature gates meet it as per-input chains and Kronecker products;
+- re-uploaded feature gates meet it as per-input chains and Kronecker products (a product on
+  every wire as two half-size ones from both sides, :func:`_kron_apply`);
 - a circuit whose gates are all real (RY, CNOT, CZ, H, ...: most VQE ansätze) runs on real
   amplitudes throughout, half the arithmetic and no complex autograd (``real=None``, the default,
   decides from the gates; :meth:`TorchCircuit.state` still returns complex unless asked not to).
@@ -193,13 +194,15 @@ class TorchCircuit:
             if reorder is not None:
                 state = self._permuted(state, reorder, rows)
             if kind == "block":
-                state = (mats[k][pos] @ state.view(2**k, -1)).view(dim, rows)
+                state = (mats[k][pos] @ state.reshape(2**k, -1)).view(dim, rows)
             elif kind == "right":  # a single state, its last k wire axes
-                state = (state.view(-1, 2**k) @ right[k][pos]).view(dim, rows)
+                state = (state.reshape(-1, 2**k) @ right[k][pos]).view(dim, rows)
+            elif not isinstance(pos, int) and k == n and k > 1:
+                state = _kron_apply(state, fmats[1].index_select(1, pos), rows)
             else:
                 m = fmats[k][:, pos] if isinstance(pos, int) else _kron(fmats[1].index_select(1, pos))
                 # per input: rows first for the batched matmul, and back
-                per_row = torch.bmm(state.view(2**k, -1, rows).permute(2, 1, 0), m)
+                per_row = torch.bmm(state.reshape(2**k, -1, rows).permute(2, 1, 0), m)
                 state = per_row.permute(2, 1, 0).reshape(dim, rows)
         if prog.final_dims is not None:
             state = self._permuted(state, prog.final_dims, rows)
@@ -218,7 +221,7 @@ class TorchCircuit:
         if isinstance(dims, torch.Tensor):
             return state.index_select(0, dims)
         if rows > 1:
-            return state.view((2,) * n + (rows,)).permute(dims).reshape(2**n, rows)
+            return state.reshape((2,) * n + (rows,)).permute(dims).reshape(2**n, rows)
         if dims not in self._positions:
             self._positions[dims] = torch.arange(2**n).view((2,) * n).permute(dims[:n]).reshape(-1)
         return state.index_select(0, self._positions[dims])
@@ -230,6 +233,26 @@ def _gather(table: torch.Tensor, idx: torch.Tensor, real: bool = False) -> torch
     A ``(T,)`` table (the shared one) gives no ``rows`` axis."""
     out = table.index_select(table.ndim - 1, idx.reshape(-1)).view(table.shape[:-1] + tuple(idx.shape))
     return out if real else torch.view_as_complex(out)
+
+
+def _kron_apply(state: torch.Tensor, m: torch.Tensor, rows: int) -> torch.Tensor:
+    """``(2**w, rows)`` states times the per-input Kronecker products of ``(rows, w, 2, 2)``
+    one-wire matrices (transposed, as :func:`_kron` takes them), on all ``w`` wires, without
+    building the ``2**w``-square products: each row's state as a ``2**a x 2**b`` matrix ``X``
+    (``a = w // 2`` wires, then the rest) becomes ``L^T X R``, ``L`` and ``R`` the Kronecker
+    products of the two halves. Two small batched matmuls instead of one ``2**w``-square outer
+    product and its copy (4 wires: 4x4 instead of 16x16 matrices per input).
+
+    Returns the ``(2**w, rows)`` transpose of a contiguous ``(rows, 2**w)``: the next block's
+    matmul and :func:`readout` take it as it is."""
+    w = m.shape[1]
+    a = w // 2
+    if 2 * a == w:  # both halves at once, as twice the rows
+        left, right = _kron(m.reshape(rows * 2, a, 2, 2)).view(rows, 2, 2**a, 2**a).unbind(1)
+    else:
+        left, right = _kron(m[:, :a]), _kron(m[:, a:])
+    x = state.T.view(rows, 2**a, 2 ** (w - a))
+    return torch.bmm(left.mT, torch.bmm(x, right)).view(rows, 2**w).T
 
 
 def _kron(m: torch.Tensor) -> torch.Tensor:

@@ -152,6 +152,21 @@ def test_per_input_kronecker_products_match_torch_kron(wires):
         assert torch.allclose(_kron(m)[r], want, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("wires", range(2, 6))
+def test_two_sided_kronecker_application_equals_the_full_product(wires):
+    """``_kron_apply`` (L^T X R per input, halves of equal or unequal size) against the state
+    times the whole Kronecker product, as the batch-innermost (2**w, rows) layout holds it."""
+    from qas.backends.torch_sv import _kron, _kron_apply
+
+    rows = 5
+    m = torch.as_tensor(RNG.normal(size=(rows, wires, 2, 2)) + 1j * RNG.normal(size=(rows, wires, 2, 2)))
+    state = torch.as_tensor(RNG.normal(size=(2**wires, rows)) + 1j * RNG.normal(size=(2**wires, rows)))
+    want = torch.bmm(state.T[:, None, :], _kron(m))[:, 0].T
+    got = _kron_apply(state, m, rows)
+    assert got.shape == (2**wires, rows)
+    assert torch.allclose(got, want, atol=1e-12)
+
 def _real_circuit(n: int = 7) -> CircuitDAG:
     """RY features, then real trainable and fixed gates on 7 qubits (blocks, not one unitary)."""
     gates = [Gate("RY", (q,), "feature", feature=q) for q in range(n)]
