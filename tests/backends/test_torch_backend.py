@@ -152,7 +152,6 @@ def test_per_input_kronecker_products_match_torch_kron(wires):
         assert torch.allclose(_kron(m)[r], want, atol=1e-12)
 
 
-
 @pytest.mark.parametrize("wires", range(2, 6))
 def test_two_sided_kronecker_application_equals_the_full_product(wires):
     """``_kron_apply`` (L^T X R per input, halves of equal or unequal size) against the state
@@ -166,6 +165,7 @@ def test_two_sided_kronecker_application_equals_the_full_product(wires):
     got = _kron_apply(state, m, rows)
     assert got.shape == (2**wires, rows)
     assert torch.allclose(got, want, atol=1e-12)
+
 
 def _real_circuit(n: int = 7) -> CircuitDAG:
     """RY features, then real trainable and fixed gates on 7 qubits (blocks, not one unitary)."""
