@@ -27,6 +27,17 @@ circuit) go to ``results/proxy_curves_<task>.csv``, the summary to ``proxy_curve
 
     python experiments/proxy_fidelity.py --curves 40 --variant fashion-2 --epochs 9   # ~16 min on 2 cores
     python experiments/proxy_fidelity.py --curves 60 --task tfim-8                    # ~3 min
+
+``--schedules`` asks which search-time training ranks best for its cost: the circuits of
+``proxy_curves_<task>.csv`` (drawn again from the same seed) train once under each ``--proxies``
+override of the task's search training (``""``: the search's own), and each is compared with
+the stored long training's score (``score_full``): Spearman, the true top quarter kept by a
+top-third cut, and the mean seconds per circuit (all proxies interleaved circuit by circuit, so
+load hits them alike). Rows go to ``results/proxy_schedules_<task>.csv``, the summary to
+``proxy_schedules_<task>.md``:
+
+    python experiments/proxy_fidelity.py --schedules --variant fashion-2 \
+        --proxies "" "batch_size=128,lr=0.1" "batch_size=128,lr=0.1,epochs=6"   # ~15 min on 1 core
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ import argparse
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from common import RESULTS, sampled_circuits, upsert_rows, write_rows
+from common import RESULTS, read_rows, sampled_circuits, upsert_rows, write_rows
 from scipy.stats import kendalltau
 
 from qas import CircuitDAG, ResultCache, TrainConfig, evaluate
@@ -63,12 +74,13 @@ def score(run_dir: str, circuit: dict[str, Any], proxy: dict[str, Any]) -> tuple
     return rec.score, rec.train_seconds + rec.score_seconds, rec.cached  # a cache hit keeps its first cost
 
 
-def curve(name: str, variant: str | None, circuit: str, train: dict[str, Any]) -> tuple[list[float], float, float]:
+def curve(name: str, variant: str | None, circuit: str, train: dict[str, Any],
+          cache: str = str(CACHE)) -> tuple[list[float], float, float]:
     """One training of ``circuit`` on the search-time task: its curve (validation score per
     epoch, or minus the loss per 20-step window), its qsim search score and its training seconds
     (the first cost if cached)."""
     task = build_task(name, variant=variant)
-    rec = evaluate(CircuitDAG.from_json(circuit), task, TrainConfig.from_dict(train), cache=ResultCache(CACHE))
+    rec = evaluate(CircuitDAG.from_json(circuit), task, TrainConfig.from_dict(train), cache=ResultCache(cache))
     return list(rec.curve), rec.score, rec.train_seconds
 
 
@@ -123,6 +135,61 @@ def calibrate(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def schedules(args: argparse.Namespace) -> None:
+    """Each ``--proxies`` search training against the stored long training of the calibration circuits."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from search_spaces import load_space
+
+    task = build_task(args.task, variant=args.variant)
+    name = args.variant or args.task
+    stored = read_rows(RESULTS / f"proxy_curves_{name}.csv")
+    if not stored:
+        raise SystemExit(f"proxy_fidelity.py: no results/proxy_curves_{name}.csv; run --curves first")
+    full = {r["circuit"]: float(r["score_full"]) for r in stored}
+    dags = sampled_circuits(load_space(task.default_space), len(stored), args.seed)
+    if [d.key[:12] for d in dags] != [r["circuit"] for r in stored]:
+        raise SystemExit(f"proxy_fidelity.py: the circuits drawn with --seed {args.seed} are not those of "
+                         f"proxy_curves_{name}.csv; give the seed it was written with")
+    base = {**SEARCH_TRAIN, **task.search_train, "seed": 0}
+    jobs = [(d, p) for d in dags for p in args.proxies]  # interleaved: load hits every proxy alike
+    cache = str(RESULTS / "cache" / "proxy_schedules.sqlite")
+    with ProcessPoolExecutor(args.jobs) as pool:
+        out = list(pool.map(curve, [args.task] * len(jobs), [args.variant] * len(jobs), [d.to_json() for d, _ in jobs],
+                            [{**base, **parse_proxy(p)} for _, p in jobs], [cache] * len(jobs)))
+    rows = [{"task": name, "circuit": d.key[:12], "proxy": p or "search", "score": round(score, 4),
+             "score_full": full[d.key[:12]], "seconds": round(secs, 2), "epochs_run": len(c)}
+            for (d, p), (c, score, secs) in zip(jobs, out)]
+    stem = RESULTS / f"proxy_schedules_{name}"
+    upsert_rows(stem.with_suffix(".csv"), rows, ("task", "circuit", "proxy"))
+    truth = np.array([full[d.key[:12]] for d in dags])
+    top = set(np.argsort(-truth)[: max(1, len(dags) // 4)])
+    own = np.mean([r["seconds"] for r in rows if r["proxy"] == "search"]) if "" in args.proxies else float("nan")
+    lines = [f"# Search-time trainings against the long one: {name}, {len(dags)} circuits of {task.default_space}", "",
+             f"'full': each circuit's score after the {max(int(r['steps']) for r in stored)}-epoch "
+             f"training of `proxy_curves_{name}.csv`. Each row trains the same circuits once with the search's "
+             f"training ({', '.join(f'{k} {v}' for k, v in base.items() if k != 'seed')}) changed as the proxy says. "
+             "Written by `python experiments/proxy_fidelity.py --schedules --variant " + str(args.variant) + " --proxies "
+             + " ".join(f'"{p}"' for p in args.proxies) + "`.", "",
+             "| search training | Spearman with full (95% bootstrap interval) | true top quarter kept by a top-third cut | seconds per circuit | cost / the search's own |",
+             "|---|---|---|---|---|"]
+    for p in args.proxies:
+        mine = {r["circuit"]: r for r in rows if r["proxy"] == (p or "search")}
+        vals = np.array([mine[d.key[:12]]["score"] for d in dags])
+        kept = set(np.argsort(-vals, kind="stable")[: max(1, round(len(dags) / 3))])
+        secs = np.mean([r["seconds"] for r in mine.values()])
+        rng = np.random.default_rng(0)  # 95% interval over circuits, 1000 bootstrap resamples
+        boot = [spearmanr(vals[i], truth[i]).statistic for i in (rng.integers(0, len(dags), len(dags)) for _ in range(1000))]
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+        label = p or f"the search's own ({base['epochs']} epochs)"
+        lines.append(f"| {label} | "
+                     f"{spearmanr(vals, truth).statistic:.2f} ({lo:.2f} to {hi:.2f}) | "
+                     f"{len(top & kept)}/{len(top)} | {secs:.2f} | {secs / own:.2f} |")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", nargs="?", help="a run directory with finalists.json")
@@ -130,16 +197,17 @@ def main() -> None:
     ap.add_argument("--task", default="fashionmnist", help="with --curves: the task (fashionmnist, tfim-8, state-prep, ...)")
     ap.add_argument("--variant", default=None, help="with --curves: its variant (fashion-2 for fashionmnist)")
     ap.add_argument("--epochs", type=int, default=9)
+    ap.add_argument("--schedules", action="store_true", help="rank --proxies against the stored --curves run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--proxies", nargs="+", default=["lr=0.05"], help='TrainConfig overrides, e.g. "lr=0.01,epochs=5"')
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "proxy_fidelity.csv"))
     args = ap.parse_args()
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    if args.curves:
+    if args.curves or args.schedules:
         if args.task == "fashionmnist" and args.variant is None:
             args.variant = "fashion-2"
-        return calibrate(args)
+        return schedules(args) if args.schedules else calibrate(args)
     if not args.run:
         ap.error("give a run directory, or --curves N")
     run = open_run(args.run)
