@@ -77,6 +77,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
             default_agent, default_prefilter, why = started.agent, started.prefilter, "the agent this run started with"
     if config.agent is None and config.prefilter is None:
         config = config.with_overrides(prefilter=default_prefilter)
+    if not config.train and started is not None and started.train:  # and its search training, too
+        config = config.with_overrides(train=started.train)
     config = config.with_overrides(space=config.space or base.name, agent=config.agent or default_agent,
                                    train=config.resolved_train(task), final_train=config.resolved_final_train(task),
                                    pruner=config.pruner or "none",

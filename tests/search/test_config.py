@@ -31,12 +31,14 @@ def test_an_unknown_training_key_names_the_file_and_the_valid_keys(tmp_path):
 
 
 def test_search_training_resolves_defaults_then_the_task_then_the_user():
-    """fashion-10 searches at lr 0.02 (its own default); fashion-2 at SEARCH_TRAIN's; a user's lr wins."""
+    """fashion-10 searches at lr 0.02 and fashion-2 in batches of 256 (their own defaults);
+    fashion-4 as SEARCH_TRAIN says; a user's lr wins."""
     from qas.tasks import build_task
 
     ten, two = build_task("fashionmnist", variant="fashion-10"), build_task("fashionmnist", variant="fashion-2")
     assert SearchConfig().resolved_train(ten) == {**SEARCH_TRAIN, "lr": 0.02}
-    assert SearchConfig().resolved_train(two) == SEARCH_TRAIN
+    assert SearchConfig().resolved_train(two) == {**SEARCH_TRAIN, "lr": 0.2, "batch_size": 256, "epochs": 6}
+    assert SearchConfig().resolved_train(build_task("fashionmnist", variant="fashion-4")) == SEARCH_TRAIN
     assert SearchConfig(train={"lr": 0.05, "epochs": 2}).resolved_train(ten) == {**SEARCH_TRAIN, "lr": 0.05, "epochs": 2}
 
 
@@ -50,6 +52,16 @@ def test_a_run_writes_its_resolved_training_and_resumes_with_it(tmp_path):
     prepare(config, tmp_path / "run")  # the same config resumes
     with pytest.raises(QasError, match="different config \\(train differ\\)"):
         prepare(SearchConfig(task="state-prep", agent="random", budget=1, train={"steps": 6}), tmp_path / "run")
+
+
+def test_a_run_resumed_without_a_training_keeps_the_one_it_started_with(tmp_path):
+    """A run started under another search-time training (an earlier default, or the user's) goes
+    on with it when resumed without one: its circuits stay comparable."""
+    from qas.search.runner import prepare
+
+    prepare(SearchConfig(task="state-prep", agent="random", budget=1, train={"steps": 5}), tmp_path / "run")
+    state = prepare(SearchConfig(task="state-prep", agent="random", budget=2), tmp_path / "run")
+    assert state.config.train == {**SEARCH_TRAIN, "steps": 5}
 
 
 def test_tasks_without_data_retrain_at_the_search_rate():
