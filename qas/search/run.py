@@ -222,12 +222,19 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
             contenders.append((None, rec))
             score = searched_as.get(base.key, float("nan"))  # a seed of the search
             finalists.append(row(f"hand-designed {spec}", "hand-designed", score, rec))
-    pick = max(range(len(contenders)), key=lambda i: (contenders[i][1].score, -i))
+    pick = choose([rec for _, rec in contenders])
     finalists[pick]["chosen"] = True
     trial, record = contenders[pick]
     baselines.update(objective.stage.task.classical_baselines())
     cpu = sum(rec.train_seconds + rec.score_seconds for rec in records)  # cache hits keep their first cost
     return FinalRound(objective.stage.task, record, trial, finalists, baselines, cpu, len(records))
+
+
+def choose(records: list[EvaluationRecord]) -> int:
+    """The final round's pick: the best validation score; on a tie the circuit with fewer
+    trainable angles (the smaller model), then the earlier contender (searched before seeded
+    before hand-designed)."""
+    return max(range(len(records)), key=lambda i: (records[i].score, -len(records[i].params), -i))
 
 
 def finalize(state: SearchState, *, wall_seconds: float, console: Console | None = None,

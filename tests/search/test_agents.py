@@ -160,6 +160,18 @@ def test_seeds_compete_in_the_final_round_under_their_own_name(tmp_path):
     assert summary.origin == (f"trial {chosen['trial']}" if chosen["origin"] == "searched" else chosen["trial"])
 
 
+def test_the_final_round_breaks_a_validation_tie_by_fewer_angles_then_order():
+    from qas.records import EvaluationRecord
+    from qas.search.run import choose
+
+    def rec(score: float, angles: int) -> EvaluationRecord:
+        return EvaluationRecord("k", "{}", "t", {}, {}, (0.0,) * angles, score)
+
+    assert choose([rec(0.94, 168), rec(0.9417, 240), rec(0.9417, 168)]) == 2  # the tie goes to the smaller
+    assert choose([rec(0.9417, 168), rec(0.9417, 168)]) == 0                  # then to the earlier
+    assert choose([rec(0.95, 240), rec(0.9417, 100)]) == 0                    # a better score wins outright
+
+
 def test_evolution_refuses_a_seed_outside_its_space(tmp_path):
     from qas.core.errors import QasError
 
