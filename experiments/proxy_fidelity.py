@@ -30,7 +30,8 @@ circuit) go to ``results/proxy_curves_<task>.csv``, the summary to ``proxy_curve
 
 ``--schedules`` asks which search-time training ranks best for its cost: the circuits of
 ``proxy_curves_<task>.csv`` (drawn again from the same seed) train once under each ``--proxies``
-override of the task's search training (``""``: the search's own), and each is compared with
+override of ``SEARCH_TRAIN`` (``""``: ``SEARCH_TRAIN`` itself; not the task's own training,
+which may be what an earlier run of this chose, so the table reproduces), and each is compared with
 the stored long training's score (``score_full``): Spearman, the true top quarter kept by a
 top-third cut, and the mean seconds per circuit (all proxies interleaved circuit by circuit, so
 load hits them alike). Rows go to ``results/proxy_schedules_<task>.csv``, the summary to
@@ -152,37 +153,37 @@ def schedules(args: argparse.Namespace) -> None:
     if [d.key[:12] for d in dags] != [r["circuit"] for r in stored]:
         raise SystemExit(f"proxy_fidelity.py: the circuits drawn with --seed {args.seed} are not those of "
                          f"proxy_curves_{name}.csv; give the seed it was written with")
-    base = {**SEARCH_TRAIN, **task.search_train, "seed": 0}
+    base = {**SEARCH_TRAIN, "seed": 0}
     jobs = [(d, p) for d in dags for p in args.proxies]  # interleaved: load hits every proxy alike
     cache = str(RESULTS / "cache" / "proxy_schedules.sqlite")
     with ProcessPoolExecutor(args.jobs) as pool:
         out = list(pool.map(curve, [args.task] * len(jobs), [args.variant] * len(jobs), [d.to_json() for d, _ in jobs],
                             [{**base, **parse_proxy(p)} for _, p in jobs], [cache] * len(jobs)))
-    rows = [{"task": name, "circuit": d.key[:12], "proxy": p or "search", "score": round(score, 4),
+    rows = [{"task": name, "circuit": d.key[:12], "proxy": p or "SEARCH_TRAIN", "score": round(score, 4),
              "score_full": full[d.key[:12]], "seconds": round(secs, 2), "epochs_run": len(c)}
             for (d, p), (c, score, secs) in zip(jobs, out)]
     stem = RESULTS / f"proxy_schedules_{name}"
     upsert_rows(stem.with_suffix(".csv"), rows, ("task", "circuit", "proxy"))
     truth = np.array([full[d.key[:12]] for d in dags])
     top = set(np.argsort(-truth)[: max(1, len(dags) // 4)])
-    own = np.mean([r["seconds"] for r in rows if r["proxy"] == "search"]) if "" in args.proxies else float("nan")
+    own = np.mean([r["seconds"] for r in rows if r["proxy"] == "SEARCH_TRAIN"]) if "" in args.proxies else float("nan")
     lines = [f"# Search-time trainings against the long one: {name}, {len(dags)} circuits of {task.default_space}", "",
              f"'full': each circuit's score after the {max(int(r['steps']) for r in stored)}-epoch "
-             f"training of `proxy_curves_{name}.csv`. Each row trains the same circuits once with the search's "
-             f"training ({', '.join(f'{k} {v}' for k, v in base.items() if k != 'seed')}) changed as the proxy says. "
+             f"training of `proxy_curves_{name}.csv`. Each row trains the same circuits once with SEARCH_TRAIN "
+             f"({', '.join(f'{k} {v}' for k, v in base.items() if k != 'seed')}) changed as the proxy says. "
              "Written by `python experiments/proxy_fidelity.py --schedules --variant " + str(args.variant) + " --proxies "
              + " ".join(f'"{p}"' for p in args.proxies) + "`.", "",
-             "| search training | Spearman with full (95% bootstrap interval) | true top quarter kept by a top-third cut | seconds per circuit | cost / the search's own |",
+             "| search training | Spearman with full (95% bootstrap interval) | true top quarter kept by a top-third cut | seconds per circuit | cost / SEARCH_TRAIN's |",
              "|---|---|---|---|---|"]
     for p in args.proxies:
-        mine = {r["circuit"]: r for r in rows if r["proxy"] == (p or "search")}
+        mine = {r["circuit"]: r for r in rows if r["proxy"] == (p or "SEARCH_TRAIN")}
         vals = np.array([mine[d.key[:12]]["score"] for d in dags])
         kept = set(np.argsort(-vals, kind="stable")[: max(1, round(len(dags) / 3))])
         secs = np.mean([r["seconds"] for r in mine.values()])
         rng = np.random.default_rng(0)  # 95% interval over circuits, 1000 bootstrap resamples
         boot = [spearmanr(vals[i], truth[i]).statistic for i in (rng.integers(0, len(dags), len(dags)) for _ in range(1000))]
         lo, hi = np.nanpercentile(boot, [2.5, 97.5])
-        label = p or f"the search's own ({base['epochs']} epochs)"
+        label = p or f"SEARCH_TRAIN (batch {base['batch_size']}, {base['epochs']} epochs, lr {base['lr']})"
         lines.append(f"| {label} | "
                      f"{spearmanr(vals, truth).statistic:.2f} ({lo:.2f} to {hi:.2f}) | "
                      f"{len(top & kept)}/{len(top)} | {secs:.2f} | {secs / own:.2f} |")
