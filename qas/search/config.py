@@ -56,7 +56,7 @@ class SearchConfig:
     agent_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)  # over SEARCH_TRAIN and the task's own (resolved_train)
-    final_train: dict[str, Any] = field(default_factory=lambda: dict(FINAL_TRAIN))
+    final_train: dict[str, Any] = field(default_factory=dict)  # over FINAL_TRAIN and the task's own (resolved_final_train)
 
     def __post_init__(self) -> None:
         from qas.search.pruning import make_pruner
@@ -68,7 +68,7 @@ class SearchConfig:
         # a partial training table changes only the keys it names: ``final_train = {epochs = 10}``
         # keeps the final training's learning rate, not TrainConfig's search-time default
         _training_table("train", self.train, {})
-        object.__setattr__(self, "final_train", _training_table("final_train", self.final_train, FINAL_TRAIN))
+        _training_table("final_train", self.final_train, {})
         if self.budget < 1:
             raise QasError("budget must be at least 1")
         if self.cpu_minutes is not None and not self.cpu_minutes > 0:
@@ -92,10 +92,9 @@ class SearchConfig:
         return {**SEARCH_TRAIN, **(task.search_train if task is not None else {}), **self.train}
 
     def resolved_final_train(self, task: Any = None) -> dict[str, Any]:
-        """The final round's training: ``FINAL_TRAIN``, then the task's ``final_train``, then the
-        keys of ``final_train`` set to something other than ``FINAL_TRAIN``'s value."""
-        mine = {k: v for k, v in self.final_train.items() if FINAL_TRAIN.get(k) != v}
-        return {**FINAL_TRAIN, **(task.final_train if task is not None else {}), **mine}
+        """The final round's training: ``FINAL_TRAIN``, then the task's ``final_train``, then
+        ``final_train`` (every key the user set wins, even one equal to ``FINAL_TRAIN``'s)."""
+        return {**FINAL_TRAIN, **(task.final_train if task is not None else {}), **self.final_train}
 
     def identity(self) -> dict[str, Any]:
         """What may not change when a run is resumed (everything except budget and outputs)."""
