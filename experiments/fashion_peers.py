@@ -113,9 +113,6 @@ def main() -> None:
     args = ap.parse_args()
     models = args.models.split(",") if args.models else None
     seeds = [int(x) for x in args.seeds.split(",")]
-    final = dict(FINAL_TRAIN)
-    if args.final_epochs:
-        final.update(epochs=args.final_epochs, patience=args.final_epochs)
     out = args.out
 
     def emit(row: dict) -> None:
@@ -127,6 +124,10 @@ def main() -> None:
     for variant in args.variants.split(","):
         task = build_task("fashionmnist", variant=variant)
         space = load_space(task.default_space)
+        # the variant's own final training (what ``qas search`` retrains with), epochs as asked
+        final = SearchConfig().resolved_final_train(task)
+        if args.final_epochs:
+            final.update(epochs=args.final_epochs, patience=args.final_epochs)
         run_dir = Path(args.runs) / variant
         searched, search_cpu_h = None, 0.0
         searched_name = f"searched ({space.name})" + (f", {args.tag}" if args.tag else "")
