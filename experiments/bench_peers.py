@@ -61,10 +61,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from common import (RESULTS, init_params, machine_line, median_seconds, ry_cnot_ladder, torch_backend_at,
-                    trainer_state_options, write_rows)
+                    trainer_outputs, write_rows)
 
 from qas import CircuitDAG, feature_symbols, param_symbols, to_cirq
-from qas.backends import TorchCircuit, readout
+from qas.backends import TorchCircuit
 from qas.tasks import Batch, make_task
 from search_spaces import build_ansatz, load_space
 
@@ -123,12 +123,10 @@ def ours(w: Workload, dtype: torch.dtype = torch.complex64, module: Any = None) 
     circ = (module.TorchCircuit if module is not None else TorchCircuit)(w.dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     feats = None if w.feats is None else torch.as_tensor(w.feats, dtype=real)
-    kw = trainer_state_options(circ)
 
     def step(params: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=real, requires_grad=True)
-        state = circ.state(p, feats, **kw)
-        out = (module.readout if module is not None else readout)(state, w.task.readout, w.n)
+        out = trainer_outputs(circ, p, feats, w.task.readout, module)
         loss = w.loss(out)
         loss.backward()
         return float(loss.detach()), p.grad.double().numpy()

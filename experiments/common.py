@@ -194,22 +194,33 @@ def torch_step(dag: Any, task: Any, dtype: Any = None, module: Any = None) -> An
     import torch
 
     from qas import Readout
-    from qas.backends import TorchCircuit, readout
+    from qas.backends import TorchCircuit
     from qas.tasks import Batch
 
     dtype = dtype or torch.complex64
     circ = (module.TorchCircuit if module is not None else TorchCircuit)(dag, dtype=dtype)
     real = torch.float64 if dtype == torch.complex128 else torch.float32
-    kw = trainer_state_options(circ)
 
     def run(params: np.ndarray, feats: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
         p = torch.tensor(params, dtype=real, requires_grad=True)
-        out = readout(circ.state(p, torch.as_tensor(feats, dtype=real), **kw), Readout("z"), dag.num_qubits)
+        out = trainer_outputs(circ, p, torch.as_tensor(feats, dtype=real), Readout("z"), module)
         loss = task.loss(out, Batch(feats, targets))
         loss.backward()
         return float(loss.detach()), p.grad.double().numpy()
 
     return run
+
+
+def trainer_outputs(circuit: Any, params: Any, feats: Any, spec: Any, module: Any = None) -> Any:
+    """The outputs as the trainer computes them at that revision of the backend (``module``, see
+    :func:`torch_backend_at`; None: this one): ``circuit.outputs``, the batch in chunks of rows
+    whose states stay in cache (since 2026-12-03), or ``readout(circuit.state(...))``."""
+    if hasattr(circuit, "outputs"):
+        return circuit.outputs(params, feats, spec)
+    from qas.backends import readout
+
+    return (module.readout if module is not None else readout)(circuit.state(params, feats, **trainer_state_options(circuit)),
+                                                               spec, circuit.n)
 
 
 def trainer_state_options(circuit: Any) -> dict[str, Any]:

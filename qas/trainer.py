@@ -116,7 +116,7 @@ def torch_threads(n: int) -> Iterator[None]:
 def _train(dag: CircuitDAG, task: Task, config: TrainConfig, report: Report | None) -> TrainResult:
     import torch
 
-    from qas.backends.torch_sv import TorchCircuit, readout
+    from qas.backends.torch_sv import TorchCircuit
 
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(config.seed)
@@ -135,7 +135,7 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig, report: Report | No
     def step(batch: Any) -> float:
         opt.zero_grad()
         feats = None if batch.features is None else torch.as_tensor(batch.features)
-        out = readout(circuit.state(params, feats, as_complex=False), task.readout, dag.num_qubits)
+        out = circuit.outputs(params, feats, task.readout)
         loss = task.loss(out, batch)
         loss.backward()
         opt.step()
@@ -194,13 +194,11 @@ def _train(dag: CircuitDAG, task: Task, config: TrainConfig, report: Report | No
 def _torch_score(circuit: Any, task: Task, params: Any) -> float:
     import torch
 
-    from qas.backends.torch_sv import readout
-
     def outputs(split: str) -> tuple[np.ndarray, Any]:
         batch = task.split(split)
         with torch.no_grad():
             feats = None if batch.features is None else torch.as_tensor(batch.features)
-            return readout(circuit.state(params.detach(), feats, as_complex=False), task.readout, circuit.n).numpy(), batch
+            return circuit.outputs(params.detach(), feats, task.readout).numpy(), batch
 
     if task.fits_readout:
         return task.metrics(*outputs("val"), task.fit_readout(*outputs("train")))["score"]

@@ -6,7 +6,8 @@ with the same maths (the gate-by-gate product):
 
 - the data-encoding prefix (one-qubit gates that come first on their wires) is built as a
   product state, all wires and the whole batch at once (:func:`split_prefix`,
-  :func:`compile_prefix`);
+  :func:`compile_prefix`); the first blocks, until one joins every wire, act on its factors
+  (:func:`factor_blocks`);
 - the gates that do not depend on the input are fused greedily into blocks of at most
   ``block_qubits`` qubits (:func:`fuse`); each block's matrix is the product of its gates'
   matrices embedded in the block, computed for all blocks at once by a balanced tree of
@@ -66,6 +67,10 @@ class Program:
     feature_idx: dict[int, torch.Tensor] = field(default_factory=dict)
     items: list[tuple[str, tuple[int, int | torch.Tensor], tuple[int, ...] | torch.Tensor | None]] = field(default_factory=list)
     final_dims: tuple[int, ...] | torch.Tensor | None = None
+    #: blocks applied to the product state's factors before it is whole (:func:`factor_blocks`):
+    #: ``((k, position), slots merged, dims or None)``; then the slots multiplied into the state
+    factored: list[tuple[tuple[int, int], tuple[int, ...], tuple[int, ...] | None]] = field(default_factory=list)
+    factor_slots: tuple[int, ...] = ()
     batched: bool = False                     # some step reads the per-input table
     batch_head: int = 0                       # how much of the shared table heads the per-input table
     real: bool = False                        # real gates only: positions hold no (re, im) axis
@@ -73,7 +78,7 @@ class Program:
     @cached_property
     def left_sizes(self) -> set[int]:
         """Block sizes applied as ``M @ psi`` (``"block"`` items)."""
-        return {k for kind, (k, _), _ in self.items if kind == "block"}
+        return {k for kind, (k, _), _ in self.items if kind == "block"} | {k for (k, _), _, _ in self.factored}
 
     @cached_property
     def right_sizes(self) -> set[int]:
@@ -114,11 +119,14 @@ def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int | 
     rest = gates_late(ops, rest, lambda i: ops[i].source == "feature")
     blocks, fchains, items = fuse(ops, rest, block_qubits)
     items, groups = group_one_wire_chains(items, blocks, fchains, min(KRON_QUBITS, n))
-    plan, prog.final_dims = physical_order(items, blocks, fchains, groups, n)
+    head, prog.factor_slots, start = factor_blocks(items, blocks, n) if prefix_idx is not None else ([], (), None)
+    plan, prog.final_dims = physical_order(items[len(head):], blocks, fchains, groups, n, start)
+    plan = [("block", x, order, None) for x, order, _, _ in head] + plan
     prog.block_idx, where = block_gathers(tables, plan, blocks)
     fidx, fwhere = feature_gathers(tables, plan, groups, fchains)
-    prog.items = [(kind, where[x] if kind == "block" else fwhere[at], dims)
-                  for at, (kind, x, _, dims) in enumerate(plan)]
+    steps = [(kind, where[x] if kind == "block" else fwhere[at], dims) for at, (kind, x, _, dims) in enumerate(plan)]
+    prog.factored = [(where[x], slots, dims) for x, _, slots, dims in head]
+    prog.items = steps[len(head):]
     _lay_out_per_input(prog, prefix_idx, fidx)
     return prog
 
@@ -359,8 +367,49 @@ def group_one_wire_chains(items: list[Item], blocks: list[Group], chains: list[G
     return merged, groups
 
 
+def factor_blocks(items: list[Item], blocks: list[Group],
+                  n: int) -> tuple[list[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...], list[int]]:
+    """The leading blocks that act on a factor of the product state, not on all of it.
+
+    After the prefix the state is a product of one-qubit states; a block entangles only its
+    wires' factors, so until some block joins every wire it can run on the product of those
+    factors (``2**g`` amplitudes, ``g < n`` the wires of the factors it touches) instead of the
+    whole state: on a 10-qubit QNN's ring of 4-qubit blocks, 16 and 128 amplitudes a row, not
+    1,024, for the first two blocks. Slot ``q`` starts as wire ``q``'s factor; a block
+    multiplies its slots together (into the first) and, if its wires are not the first axes,
+    permutes them there. Returns per factored block ``(block id, its wires, slots, dims or
+    None)``, the slots left (their product, smallest first, is the whole state) and the wire
+    order of that product.
+    """
+    slots = {q: [q] for q in range(n)}   # slot -> its wires, in axis order
+    slot_of = list(range(n))
+    head = []
+    for kind, x in items:
+        if kind != "block":
+            break
+        wires = blocks[x][0]
+        ids = tuple(dict.fromkeys(slot_of[w] for w in wires))
+        merged = [w for s in ids for w in slots[s]]
+        if len(merged) >= n:
+            break
+        k = len(wires)
+        order = tuple(merged[:k]) if set(merged[:k]) == set(wires) else tuple(wires)
+        new = list(order) + [w for w in merged if w not in order]
+        dims = None if new == merged else tuple(merged.index(w) for w in new) + (len(merged),)
+        head.append((x, order, ids, dims))
+        for s in ids[1:]:
+            del slots[s]
+        slots[ids[0]] = new
+        for w in new:
+            slot_of[w] = ids[0]
+    if not head:
+        return [], (), list(range(n))
+    final = tuple(sorted(slots, key=lambda s: (len(slots[s]), s)))
+    return head, final, [w for s in final for w in slots[s]]
+
+
 def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], groups: list[list[int]],
-                   n: int) -> tuple[list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...] | None]:
+                   n: int, start: list[int] | None = None) -> tuple[list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...] | None]:
     """Each item's wires in the order its matrix is built for, and the permutation it needs.
 
     The state is kept as ``(2**n, rows)``, the batch innermost, in a "physical" wire order that
@@ -370,9 +419,10 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
     amplitudes; with the batch outermost, as before, a permutation that ends on a short run
     copied amplitude by amplitude (up to 17x slower on a 10-qubit QNN's ring).
     Returns ``(kind, id, order, dims)`` per item (``dims`` over the ``n`` wire axes and the
-    batch axis last) and the final permutation back (or None).
+    batch axis last) and the final permutation back (or None). ``start``: the wire order of
+    the first item's state (the basis order if None).
     """
-    perm = list(range(n))
+    perm = list(range(n)) if start is None else list(start)
     plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]] = []
     for kind, x in items:
         wires = blocks[x][0] if kind == "block" else tuple(w for c in groups[x] for w in chains[c][0])

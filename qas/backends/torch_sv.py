@@ -13,13 +13,19 @@ operations, with the same maths, which :meth:`TorchCircuit.state` runs:
 - every gate entry is gathered from two flat real tables (:mod:`qas.backends.torch_tables`):
   the shared one, input independent, comes out of one ``addmm`` and one ``cos`` for all
   trainable gates; the per-input one likewise for the feature gates;
-- the data-encoding prefix is a product state, all wires and the whole batch at once;
+- the data-encoding prefix is a product state, all wires and the whole batch at once; the
+  first fused blocks, until one joins every wire, act on the product of their wires' factors
+  only (``torch_plan.factor_blocks``: a 10-qubit QNN's first two blocks on 16 and 128
+  amplitudes a row, not 1,024), and then the factors are multiplied into the state;
 - the input-independent gates meet the batch as one matmul per fused block (all ``n`` qubits,
   i.e. one unitary, for ``n <= 5``), each block's matrix a balanced tree of batched matmuls;
   between blocks the state is held as ``(2**n, B)``, the batch innermost, so that bringing a
   block's wires together copies runs of ``B`` amplitudes (a single state: one gather);
 - re-uploaded feature gates meet it as per-input chains and Kronecker products (a product on
   every wire as two half-size ones from both sides, :func:`_kron_apply`);
+- :meth:`TorchCircuit.outputs` (the trainer's path) reads ``<Z>`` in the last step's wire order
+  and reorders the n outputs, not the state; without autograd it runs a large batch in chunks
+  of rows whose states stay in cache (``CHUNK_BYTES``);
 - a circuit whose gates are all real (RY, CNOT, CZ, H, ...: most VQE ansätze) runs on real
   amplitudes throughout, half the arithmetic and no complex autograd (``real=None``, the default,
   decides from the gates; :meth:`TorchCircuit.state` still returns complex unless asked not to).
@@ -31,7 +37,7 @@ before). ``block_qubits`` only changes speed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -40,7 +46,7 @@ from qas.backends.torch_plan import KRON_QUBITS, Program, compile_circuit
 from qas.core.circuit import CircuitDAG
 from qas.core.readout import Readout
 
-__all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "FULL_UNITARY_MAX_QUBITS", "KRON_QUBITS", "TorchCircuit", "hamiltonian_matrix",
+__all__ = ["BATCH_BLOCK_QUBITS", "BLOCK_QUBITS", "CHUNK_BYTES", "FULL_UNITARY_MAX_QUBITS", "KRON_QUBITS", "TorchCircuit", "hamiltonian_matrix",
            "readout", "torch_readout", "z_signs"]
 
 #: circuits of at most this many qubits fuse all input-independent gates into full unitaries
@@ -53,6 +59,11 @@ BLOCK_QUBITS = (3, 4)
 #: ... and of a circuit that reads features (a batch of states: 4 over 3 is 1.01-1.30x on
 #: 10-qubit QNNs, the same script)
 BATCH_BLOCK_QUBITS = 4
+#: :meth:`TorchCircuit.outputs` without autograd (scoring) runs a batch in chunks of rows whose
+#: states take at most this many bytes: 10-qubit QNNs' readout of fashion-10's 3,000 validation
+#: images 1.69-1.93x faster in chunks of 4 MiB (512 rows) than whole, a training step at batch
+#: 256 no faster (0.90-1.07x: its graph keeps every state anyway), experiments/bench_chunks.py
+CHUNK_BYTES = 2**22
 
 
 class TorchCircuit:
@@ -83,6 +94,13 @@ class TorchCircuit:
         #: the amplitudes' dtype: real for a real circuit (see ``real``)
         self.state_dtype = self.real_dtype if self.program.real else dtype
         self._positions: dict[tuple[int, ...], torch.Tensor] = {}  # see _permuted
+
+    @property
+    def _one_unitary(self) -> bool:
+        """The gates after the prefix are one unitary on all wires (n <= FULL_UNITARY_MAX_QUBITS)."""
+        items = self.program.items
+        return (len(items) == 1 and items[0][0] == "block" and items[0][1][0] == self.n
+                and items[0][2] is None and self.program.final_dims is None and not self.program.factored)
 
     # -- the two tables -------------------------------------------------------------------
     def _shared_table(self, params: torch.Tensor) -> torch.Tensor:
@@ -117,6 +135,48 @@ class TorchCircuit:
 
         A real circuit's states are real (``state_dtype``) with ``as_complex=False``, which
         :func:`readout` takes as they are (the trainer's path)."""
+        run, b = self._prepare(params, features, batch_size)
+        state = run(0, b)
+        return state.to(self.dtype) if as_complex and self.program.real else state
+
+    def outputs(self, params: torch.Tensor | np.ndarray | Sequence[float], features: torch.Tensor | np.ndarray | None,
+                spec: Readout, batch_size: int | None = None, *, chunk: int | None = None) -> torch.Tensor:
+        """``readout(state(params, features, as_complex=False), spec, n)`` (differentiable), the
+        trainer's path.
+
+        Without autograd (scoring) the rows run in chunks of :meth:`chunk_rows` (or ``chunk``),
+        each chunk from its product state to its readout while its amplitudes are in cache,
+        and only the outputs are joined. A training step (autograd on) takes the batch whole
+        unless ``chunk`` says otherwise: its graph keeps every intermediate state for the
+        backward pass, so chunks gain nothing there (experiments/bench_chunks.py)."""
+        run, b = self._prepare(params, features, batch_size)
+        if chunk is None:
+            chunk = b if torch.is_grad_enabled() else self.chunk_rows()
+        final = self.program.final_dims
+        # <Z> per wire does not need the state back in the basis order: read it per wire axis
+        # and reorder the n columns (a batch's final permute and its backward are two copies of
+        # the state); final_dims[w] is the axis that holds wire w
+        axes = list(final[: self.n]) if spec.kind == "z" and isinstance(final, tuple) else None
+
+        def read(lo: int, hi: int) -> torch.Tensor:
+            if axes is None:
+                return readout(run(lo, hi), spec, self.n)
+            return readout(run(lo, hi, in_layout=True), spec, self.n)[:, axes]
+
+        if not self.program.batched or chunk >= b:
+            return read(0, b)
+        return torch.cat([read(lo, min(lo + chunk, b)) for lo in range(0, b, chunk)])
+
+    def chunk_rows(self) -> int:
+        """Rows per chunk in :meth:`outputs`: states of at most ``CHUNK_BYTES`` together."""
+        return max(1, CHUNK_BYTES // (2**self.n * self.state_dtype.itemsize))
+
+    def _prepare(self, params: torch.Tensor | np.ndarray | Sequence[float], features: torch.Tensor | np.ndarray | None,
+                 batch_size: int | None) -> tuple[Callable[..., torch.Tensor], int]:
+        """The input-independent matrices, once; returns ``run(lo, hi, in_layout=False)``, the
+        states of rows ``lo:hi`` (all ``b`` rows of a circuit that reads no feature; with
+        ``in_layout``, their wire axes as the last step left them: ``final_dims`` not applied),
+        and ``b``."""
         params, features = self._inputs(params, features)
         b = features.shape[0] if features is not None else (batch_size or 1)
         prog = self.program
@@ -125,8 +185,17 @@ class TorchCircuit:
         if prog.batched:
             head = shared if prog.batch_head == prog.tables.ns else prog.tables.const
             per_input = torch.cat([head.expand(b, -1), self._feature_table(features, b)], 1)
-        state = self._apply_items(self._prefix_state(shared, per_input), shared, per_input, b)
-        return state.to(self.dtype) if as_complex and self.program.real else state
+        mats = self._block_matrices(shared)
+
+        def run(lo: int, hi: int, in_layout: bool = False) -> torch.Tensor:
+            rows = per_input if per_input is None or (lo, hi) == (0, b) else per_input[lo:hi]
+            if prog.factored:
+                state = self._factored_state(self._prefix_wires(shared, rows), mats)
+            else:
+                state = self._prefix_state(shared, rows)
+            return self._apply_items(state, mats, rows, hi - lo if prog.batched else b, in_layout)
+
+        return run, b
 
     def _inputs(self, params: torch.Tensor | np.ndarray | Sequence[float],
                 features: torch.Tensor | np.ndarray | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -145,6 +214,12 @@ class TorchCircuit:
             params, features = self._lowered.params(params), self._lowered.features(params, features)
         return params, features
 
+    def _prefix_wires(self, shared: torch.Tensor, per_input: torch.Tensor | None) -> torch.Tensor:
+        """The prefix's one-qubit states, ``(rows, n, 2)``."""
+        prog = self.program
+        src = per_input if prog.prefix_batched else shared[None]
+        return _tree(_gather(src, prog.prefix_idx, prog.real))[:, :, 0, :]  # the first row of each transposed product
+
     def _prefix_state(self, shared: torch.Tensor, per_input: torch.Tensor | None) -> torch.Tensor:
         """The product state of the prefix: (rows, n, 2) one-qubit states, then their Kronecker product."""
         prog, n = self.program, self.n
@@ -152,9 +227,8 @@ class TorchCircuit:
             state = torch.zeros(1, 2**n, dtype=self.state_dtype)
             state[:, 0] = 1
             return state
-        src = per_input if prog.prefix_batched else shared[None]
-        m = _tree(_gather(src, prog.prefix_idx, prog.real))  # (rows, n, 2, 2), transposed
-        v = m[:, :, 0, :].reshape(m.shape[0], 2 * n)
+        m = self._prefix_wires(shared, per_input)
+        v = m.reshape(m.shape[0], 2 * n)
         state = None
         for w, idx in prog.kron:
             if prog.real:
@@ -165,29 +239,59 @@ class TorchCircuit:
             state = part if state is None else (state[:, :, None] * part[:, None, :]).reshape(part.shape[0], -1)
         return state
 
-    def _apply_items(self, state: torch.Tensor, shared: torch.Tensor, per_input: torch.Tensor | None,
-                     b: int) -> torch.Tensor:
+    def _block_matrices(self, shared: torch.Tensor) -> dict[str, dict[int, tuple[torch.Tensor, ...]]]:
+        """The fused blocks' matrices, per size: ``left`` as ``M`` (``M @ psi``), ``right`` as ``M^T``."""
+        prog = self.program
+        # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
+        # (and made the blocks' own matrices, for column states: mm's backward is slower on a transposed view)
+        trees = {k: _halves_tree(_gather(shared, idx, prog.real)) for k, idx in prog.block_idx.items()}
+        if self._one_unitary:
+            return {"whole": {self.n: (trees[self.n].squeeze(0),)}}
+        return {"left": {k: t.mT.contiguous().unbind(0) for k, t in trees.items() if k in prog.left_sizes},
+                "right": {k: t.unbind(0) for k, t in trees.items() if k in prog.right_sizes}}  # transposed, as they come
+
+    def _factored_state(self, wires: torch.Tensor, blocks: dict[str, dict[int, tuple[torch.Tensor, ...]]]) -> torch.Tensor:
+        """``(2**n, rows)``, the batch innermost, in the wire order after the blocks that act on
+        the product state's factors (``torch_plan.factor_blocks``): each block on the product of
+        its wires' factors only, then all factors multiplied together."""
+        prog, mats = self.program, blocks["left"]
+        rows = wires.shape[0]
+        slots: list[torch.Tensor | None] = list(wires.permute(1, 2, 0).unbind(0))  # per wire (2, rows)
+
+        def product(ids: tuple[int, ...]) -> torch.Tensor:
+            out = slots[ids[0]]
+            for s in ids[1:]:
+                out = (out[:, None, :] * slots[s][None, :, :]).reshape(-1, rows)
+            return out
+
+        for (k, pos), ids, dims in prog.factored:
+            t = product(ids)
+            g = t.shape[0].bit_length() - 1
+            if dims is not None:
+                t = t.reshape((2,) * g + (rows,)).permute(dims).reshape(2**g, rows)
+            slots[ids[0]] = (mats[k][pos] @ t.reshape(2**k, -1)).view(2**g, rows)
+        return product(prog.factor_slots)
+
+    def _apply_items(self, state: torch.Tensor, blocks: dict[str, dict[int, tuple[torch.Tensor, ...]]],
+                     per_input: torch.Tensor | None, b: int, in_layout: bool = False) -> torch.Tensor:
         """The fused blocks and feature chains after the prefix, each one matmul on the batch.
 
         They run on the state as ``(2**n, rows)``, the batch innermost, each step's wires first
         (``torch_plan.physical_order``); the result is returned as its ``(rows, 2**n)`` transpose,
         a view that :func:`readout` takes as it is."""
         prog, n, dim = self.program, self.n, 2**self.n
-        if not prog.items and prog.final_dims is None:
+        if not prog.items and prog.final_dims is None and not prog.factored:
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
-        if (len(prog.items) == 1 and prog.items[0][1][0] == n and prog.items[0][0] == "block"
-                and prog.items[0][2] is None and prog.final_dims is None):
-            # one unitary for the whole rest (n <= FULL_UNITARY_MAX_QUBITS): rows first, no transposes
-            state = state @ _halves_tree(_gather(shared, prog.block_idx[n], prog.real)).squeeze(0)
+        if self._one_unitary:  # the whole rest (n <= FULL_UNITARY_MAX_QUBITS): rows first, no transposes
+            state = state @ blocks["whole"][n][0]
             return state.expand(b, dim).contiguous() if state.shape[0] != b else state
-        # unbound once: indexing per step would cost a zero-filled copy of the stack each in backward
-        # (and made the blocks' own matrices, for column states: mm's backward is slower on a transposed view)
-        trees = {k: _halves_tree(_gather(shared, idx, prog.real)) for k, idx in prog.block_idx.items()}
-        mats = {k: t.mT.contiguous().unbind(0) for k, t in trees.items() if k in prog.left_sizes}
-        right = {k: t.unbind(0) for k, t in trees.items() if k in prog.right_sizes}  # transposed, as they come
+        mats, right = blocks["left"], blocks["right"]
         fmats = {k: _tree(_gather(per_input, idx, prog.real)) for k, idx in prog.feature_idx.items()}
-        rows = state.shape[0]
-        state = state.T.contiguous()
+        if prog.factored:  # (2**n, rows) already
+            rows = state.shape[1]
+        else:
+            rows = state.shape[0]
+            state = state.T.contiguous()
         for kind, (k, pos), reorder in prog.items:
             if kind == "feature" and rows != b:
                 state, rows = state.expand(dim, b), b
@@ -204,7 +308,7 @@ class TorchCircuit:
                 # per input: rows first for the batched matmul, and back
                 per_row = torch.bmm(state.reshape(2**k, -1, rows).permute(2, 1, 0), m)
                 state = per_row.permute(2, 1, 0).reshape(dim, rows)
-        if prog.final_dims is not None:
+        if prog.final_dims is not None and not in_layout:
             state = self._permuted(state, prog.final_dims, rows)
         if rows != b:
             state = state.expand(dim, b)
@@ -364,7 +468,6 @@ def torch_readout(dag: CircuitDAG, params: np.ndarray, features: np.ndarray | No
     circ = TorchCircuit(dag, dtype=dtype)
     with torch.no_grad():
         if features is None:
-            return readout(circ.state(params, as_complex=False), spec, dag.num_qubits).numpy()
-        parts = [readout(circ.state(params, features[i:i + chunk], as_complex=False), spec, dag.num_qubits).numpy()
-                 for i in range(0, len(features), chunk)]
+            return circ.outputs(params, None, spec).numpy()
+        parts = [circ.outputs(params, features[i:i + chunk], spec).numpy() for i in range(0, len(features), chunk)]
     return np.concatenate(parts)

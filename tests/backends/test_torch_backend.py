@@ -309,3 +309,106 @@ def test_a_wave_of_swaps_is_a_relabelling_of_wires_and_costs_nothing():
     assert all(r is None for *_, r in circ.program.items) and circ.program.final_dims is not None
     params = RNG.uniform(-np.pi, np.pi, dag.num_params)
     assert np.allclose(circ.state(params).numpy()[0], _cirq_state(dag, params), atol=1e-10)
+
+
+# -- outputs: a batch in chunks of rows ----------------------------------------------------------
+@pytest.mark.parametrize("space,kind", [("qml-10q", "z"), ("qml-4q-reup", "z"), ("qml-10q-reup-w", "z"), ("qml-10q", "energy"),
+                                        ("qml-4q", "state"), ("paper-8q", "energy")])
+def test_outputs_in_chunks_equal_the_whole_batch_s_readout_and_gradient(space, kind, monkeypatch):
+    """``outputs`` runs 11 rows in chunks of 3 (the last of 2): the same readouts and gradients
+    as ``readout(state(...))`` of the whole batch, to rounding, and Cirq's <Z> for the outputs
+    (a circuit without data: one state, no chunks)."""
+    from qas.backends import torch_sv
+
+    for seed in range(3):
+        dag, p0, feats = _random_case(space, seed, batch=11)
+        n = dag.num_qubits
+        ham = ((0.7, "ZZ" + "I" * (n - 2)), (-1.1, "X" + "I" * (n - 2) + "Y"), (0.3, "I" * (n - 1) + "Z"))
+        spec = Readout(kind, ham if kind == "energy" else ())
+        x = None if feats is None else torch.as_tensor(feats)
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+        results = []
+        for chunk_bytes in (None, 3 * 2**n * circ.state_dtype.itemsize):
+            if chunk_bytes is not None:
+                monkeypatch.setattr(torch_sv, "CHUNK_BYTES", chunk_bytes)
+            assert circ.chunk_rows() == (3 if chunk_bytes else max(1, torch_sv.CHUNK_BYTES // (2**n * circ.state_dtype.itemsize)))
+            p = torch.tensor(p0, requires_grad=True)
+            out = (circ.outputs(p, x, spec, chunk=3) if chunk_bytes else readout(circ.state(p, x, as_complex=False), spec, n))
+            if chunk_bytes:  # scoring (no autograd) takes chunks of CHUNK_BYTES
+                with torch.no_grad():
+                    np.testing.assert_allclose(circ.outputs(p, x, spec).numpy(), out.detach().numpy(), atol=1e-13)
+            weights = torch.as_tensor(np.random.default_rng(seed).normal(size=out.shape))  # the same in both runs
+            (out.real * weights if kind == "state" else out * weights).sum().backward()
+            results.append((out.detach().numpy(), p.grad.numpy()))
+            monkeypatch.undo()
+        (out_a, grad_a), (out_b, grad_b) = results
+        assert out_b.shape == out_a.shape
+        np.testing.assert_allclose(out_b, out_a, atol=1e-12)
+        np.testing.assert_allclose(grad_b, grad_a, atol=1e-11)
+        if kind == "z" and x is not None:
+            want = [cirq.Simulator(dtype=np.complex128).simulate(to_cirq(dag, p0, f)).final_state_vector for f in feats]
+            z = np.stack([np.abs(s) ** 2 for s in want]) @ torch_sv.z_signs(n, torch.float64).numpy()
+            np.testing.assert_allclose(out_b, z, atol=1e-10)
+
+
+# -- blocks on the product state's factors -------------------------------------------------------
+def test_the_first_blocks_of_a_10_qubit_qnn_run_on_factors_of_the_product_state():
+    """``u3cu3q:2`` on 10 qubits: its first block acts on wires 0-3 alone (16 amplitudes a row)
+    and its second joins wires 4-6 (128), before any block joins every wire; the states are
+    Cirq's to 1e-10 and the gradient is the one without factors (every block on the whole
+    state) to rounding."""
+    from search_spaces import build_ansatz
+
+    dag = build_ansatz("u3cu3q:2", load_space("qml-10q"))
+    circ = TorchCircuit(dag, dtype=torch.complex128)
+    sizes = [k for (k, _), _, _ in circ.program.factored]
+    assert sizes == [4, 4] and len(circ.program.factor_slots) == 4  # the 7-wire factor and wires 7, 8, 9
+    feats = RNG.uniform(-np.pi, np.pi, (3, dag.num_features))
+    p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    states = circ.state(p0, feats).numpy()
+    for b in range(3):
+        want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(10), dtype=np.complex128)
+        np.testing.assert_allclose(states[b], want, atol=1e-10)
+    grads = []
+    for c in (circ, _without_factors(dag)):
+        p = torch.tensor(p0, requires_grad=True)
+        (c.outputs(p, torch.as_tensor(feats), Readout("z")) * torch.arange(1.0, 31.0, dtype=torch.float64).view(3, 10)).sum().backward()
+        grads.append(p.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-11)
+
+
+def _without_factors(dag: CircuitDAG) -> TorchCircuit:
+    """The circuit compiled with every block on the whole state (no ``factor_blocks``)."""
+    import qas.backends.torch_plan as plan
+
+    real = plan.factor_blocks
+    plan.factor_blocks = lambda items, blocks, n: ([], (), list(range(n)))
+    try:
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+    finally:
+        plan.factor_blocks = real
+    assert not circ.program.factored
+    return circ
+
+
+@pytest.mark.parametrize("space", ["qml-10q", "qml-10q-reup-w", "qml-4q-reup"])
+def test_random_circuits_with_factored_blocks_match_the_plan_without_them(space):
+    """Random cells whose first blocks run on factors: outputs and gradients equal those of
+    the same circuit with every block on the whole state, to rounding (complex128)."""
+    rng = random.Random(5)
+    factored = 0
+    for _ in range(10):
+        dag = sample_circuit(load_space(space), rng)
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+        factored += bool(circ.program.factored)
+        x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (4, dag.num_features)))
+        p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
+        res = []
+        for c in (circ, _without_factors(dag)):
+            p = torch.tensor(p0, requires_grad=True)
+            out = c.outputs(p, x, Readout("z"))
+            (out * torch.as_tensor(np.random.default_rng(1).normal(size=out.shape))).sum().backward()
+            res.append((out.detach().numpy(), p.grad.numpy()))
+        np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
+        np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
+    assert factored >= 1
