@@ -61,8 +61,9 @@ BLOCK_QUBITS = (3, 4)
 BATCH_BLOCK_QUBITS = 4
 #: :meth:`TorchCircuit.outputs` without autograd (scoring) runs a batch in chunks of rows whose
 #: states take at most this many bytes: 10-qubit QNNs' readout of fashion-10's 3,000 validation
-#: images 1.69-1.93x faster in chunks of 4 MiB (512 rows) than whole, a training step at batch
-#: 256 no faster (0.90-1.07x: its graph keeps every state anyway), experiments/bench_chunks.py
+#: images 1.92-2.25x faster in chunks of 4 MiB (512 rows) than whole, a training step at batch
+#: 256 no faster in chunks of 1 MiB (0.87-1.03x: its graph keeps every state anyway), so
+#: training takes its batch whole (experiments/bench_chunks.py)
 CHUNK_BYTES = 2**22
 
 
