@@ -21,6 +21,14 @@ one learning rate means the same on every task; ``quantile = q`` makes the step 
 (Petersen et al. 2021): the baseline is the q-quantile of every reward so far and only rewards
 above it push, since a search wants the best circuit, not a better average one. Each proposal records what the update needs, so ``restore`` replays the same
 updates and an interrupted run continues with the same policy.
+
+``replay = K`` (pool policy) replaces the step with K passes of clipped importance-weighted
+policy gradient over every circuit drawn so far, from the log-probabilities they were drawn
+with, and a baseline from all rewards (PPO's surrogate): each reward teaches the policy after
+its batch. It was measured, not adopted: on the tuning seeds 0-19 it needs 0.31 / 0.96 / 0.33
+of random's exact median on 4q state-prep, 8q state-prep and tfim-8, against the default's
+0.35 / 0.75 / 0.30, and one update per reward (``batch_size = 1``) 0.43 / 1.33 / 0.36
+(``experiments/results/rfreplay4q_summary.csv``, ``rfreplay8q_summary.csv``).
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ class Reinforce(Agent):
         policy: str = "pool",
         normalize: bool | None = None,
         quantile: float | None = None,
+        replay: int = 0,
+        clip: float = 0.2,
         **options: Any,
     ) -> None:
         super().__init__(context, **options)
@@ -61,6 +71,10 @@ class Reinforce(Agent):
         if quantile is not None and not 0 < quantile < 1:
             raise QasError(f"reinforce quantile must be between 0 and 1, got {quantile}")
         self.quantile = quantile
+        if replay < 0 or (replay and policy != "pool"):
+            raise QasError(f"reinforce replay must be a number of passes >= 0, with policy = pool; got {replay}")
+        self.replay, self.clip = int(replay), float(clip)
+        self._seen: list[tuple[int, float, float]] = []  # replay: (pool index, reward, log-prob when drawn)
         self._rewards: list[float] = []  # every reward so far: their spread scales the advantages
         if context.index is None:
             raise QasError("the reinforce agent searches a latent space: it needs embeddings (--embeddings)")
@@ -93,14 +107,17 @@ class Reinforce(Agent):
         self.steps += 1
         if self.kind == "pool":
             with torch.no_grad():
-                scores = self._scores().numpy().astype(np.float64)
-            gumbel = self.context.np_rng("reinforce", self.steps).gumbel(size=len(scores))
-            scores = scores + gumbel
+                logits = self._scores().numpy().astype(np.float64)
+            gumbel = self.context.np_rng("reinforce", self.steps).gumbel(size=len(logits))
+            scores = logits + gumbel
             scores[self.index.visited] = -np.inf
             i = int(np.argmax(scores))
             if not np.isfinite(scores[i]):
                 raise QasError("every circuit of the pool has been evaluated: the budget exceeds the pool")
-            return Proposal(self.index.circuit(i), {"i": i})
+            info: dict[str, Any] = {"i": i}
+            if self.replay:  # its log-probability under the policy that drew it (the whole pool's softmax, as _replay)
+                info["logp"] = float(logits[i] - _logsumexp(logits))
+            return Proposal(self.index.circuit(i), info)
         with torch.no_grad():
             mean = self.state + self.policy(torch.as_tensor(self.state)).numpy()
         noise = self.context.np_rng("reinforce", self.steps).standard_normal(len(mean)).astype(np.float32)
@@ -116,8 +133,10 @@ class Reinforce(Agent):
         info = observation.info
         if "i" in info:
             self._batch.append((np.zeros(0), np.asarray([info["i"]]), observation.score))
+            if self.replay:
+                self._seen.append((int(info["i"]), float(observation.score), float(info["logp"])))
             if len(self._batch) >= self.batch_size:
-                self._update()
+                self._replay() if self.replay else self._update()
             return
         if "state" not in info:
             return
@@ -159,7 +178,33 @@ class Reinforce(Agent):
             self.baseline = self.baseline_decay * self.baseline + (1 - self.baseline_decay) * float(r)
         self._batch.clear()
 
+    def _replay(self) -> None:
+        """``replay`` passes of clipped importance-weighted policy gradient (PPO's surrogate,
+        Schulman et al. 2017) over every circuit drawn so far, not only the last batch: each
+        reward keeps teaching the policy after its batch, weighted by how much likelier the
+        policy now makes it than when it was drawn, the weight clipped to ``1 +- clip``. The
+        advantages are each reward less the mean of all (in units of their spread): a baseline
+        from every observation, not a moving average of the last few."""
+        import torch
+
+        self._batch.clear()
+        idx = torch.as_tensor([i for i, _, _ in self._seen])
+        rewards = np.array([r for _, r, _ in self._seen], dtype=np.float64)
+        adv = torch.as_tensor((rewards - rewards.mean()) / (rewards.std() + 1e-8), dtype=torch.float32)
+        old = torch.as_tensor([lp for _, _, lp in self._seen], dtype=torch.float32)
+        for _ in range(self.replay):
+            ratio = torch.exp(torch.log_softmax(self._scores(), 0)[idx] - old)
+            loss = -torch.minimum(ratio * adv, ratio.clamp(1 - self.clip, 1 + self.clip) * adv).mean()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+
     def restore(self, history: Sequence[Observation]) -> None:
         for obs in history:
             self.steps += 1
             self.tell(obs)
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    m = float(np.max(x))
+    return m + float(np.log(np.exp(x - m).sum()))
