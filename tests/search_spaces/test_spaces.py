@@ -230,6 +230,7 @@ def test_reuploads_from_toml(tmp_path):
     ("qml-4q", "fff8f423176ec297df59ef637b3fccb65511ed8b9f6229bb220854738319fd0a"),
     ("paper-8q", "2bc00825ad0d03ff172a6c1a84188bad7387192c5fa938fa5a5825951af2c367"),
     ("qml-10q", "d15451acc650ef9ce93be964823f0f3b6767e00f26dd3f1dce11db4fb89a5d28"),
+    ("ansatz-8q", "f2db680efa1fc6192ae9ffa5a7641263b4f06fd1582caeabe11f5fc102f90826"),
 ])
 def test_sampler_draws_the_same_pools_as_the_shipped_embeddings(space, digest):
     """The shipped compact embeddings re-sample their pools on first use and refuse a pool that

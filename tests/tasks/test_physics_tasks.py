@@ -73,9 +73,20 @@ def test_configs_and_fingerprints():
 
 def test_default_spaces():
     assert make_task("vqe-h2").default_space == "paper-4q"
-    assert make_task("tfim").default_space == "paper-8q"
+    assert make_task("tfim").default_space == "ansatz-8q"
     assert make_task("maxcut", graph="graph-8").default_space == "paper-8q"
     assert make_task("state-prep", num_qubits=8).default_space == "paper-8q"
+
+
+def test_tfim8_default_space_holds_the_hand_designed_ansatze():
+    """A search of tfim-8 must be able to return what a researcher would write by hand."""
+    from search_spaces import load_space
+    from search_spaces.ansatze import build_ansatz
+
+    space = load_space(make_task("tfim-8").default_space)
+    for spec in ("u3cu3:2", "hea:2"):
+        assert space.problems(build_ansatz(spec, space)) == [], spec
+    assert not load_space("paper-8q").contains(build_ansatz("u3cu3:2", load_space("paper-8q")))
 
 
 def test_bad_options_raise():
