@@ -13,7 +13,7 @@ from encoders.store.file_format import model_of as _model_of, read_checkpoint, s
 from qas.core.circuit import CircuitDAG
 from search_spaces import load_space, sample_pool
 
-SHIPPED = ["paper-4q", "paper-8q", "qml-4q", "qml-10q"]
+SHIPPED = ["paper-4q", "paper-8q", "qml-4q", "qml-10q", "ansatz-8q"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
