@@ -62,19 +62,32 @@ def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, s
                                f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
 
 
-def pretrain_on_first_use(space: Any, budget: int, *, seed: int = 0) -> Path:
-    """Pretrain a VGAE for ``space`` (a cell space) sized to ``budget`` and cache it; returns its path."""
+def pretrain_on_first_use(space: Any, budget: int) -> Path:
+    """Pretrain a VGAE for ``space`` (a cell space) sized to ``budget`` and cache it; returns its path.
+
+    Searches of one space started side by side (a suite's seeds, several workers) pretrain it
+    once: the first holds a lock on ``<fingerprint>.lock`` and the others wait for its file.
+    The pool and weights are seeded 0, not by the search's seed, so which search came first
+    does not choose the encoder.
+    """
+    import fcntl
+    import os
+
     from encoders import pretrain
 
     path = cached_path(space)
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = min(50_000, max(5_000, 100 * budget))
-    tmp = path.with_name(path.stem + f".{__import__('os').getpid()}.tmp.pt")
-    pretrain(space, n=n, seed=seed, out=tmp, time_limit=PRETRAIN_SECONDS,
-             command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
-    tmp.replace(path)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():  # pretrained by the search that held the lock
+            return path
+        n = min(50_000, max(5_000, 100 * budget))
+        tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.pt")
+        pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS,
+                 command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
+        tmp.replace(path)
     return path
 
 
@@ -83,7 +96,7 @@ def pretrain_on_first_use(space: Any, budget: int, *, seed: int = 0) -> Path:
 _LOADED: dict[tuple, PoolIndex] = {}
 
 
-def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int = 0, budget: int = 100) -> PoolIndex | None:
+def load_index(space: Any, embeddings: str | None, *, required: bool, budget: int = 100) -> PoolIndex | None:
     """The pool and latent table for ``space``.
 
     ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space (or
@@ -99,7 +112,7 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, seed: int 
     if path is None and not required:
         return None
     if path is None:
-        path = pretrain_on_first_use(space, budget, seed=seed)
+        path = pretrain_on_first_use(space, budget)
     stat = path.stat() if path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:

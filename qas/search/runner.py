@@ -87,7 +87,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     agent_cls = AGENTS.get(config.agent)
     prefilter = Prefilter.parse(config.prefilter)
     index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings or prefilter is not None,
-                       seed=config.seed, budget=config.budget)
+                       budget=config.budget)
     prefilter_note = ""
     if prefilter is not None:
         index, prefilter_note = prefilter.restrict(index)
