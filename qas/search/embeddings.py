@@ -68,7 +68,7 @@ def pretrain_on_first_use(space: Any, budget: int) -> Path:
     Searches of one space started side by side (a suite's seeds, several workers) pretrain it
     once: the first holds a lock on ``<fingerprint>.lock`` and the others wait for its file.
     The pool and weights are seeded 0, not by the search's seed, so which search came first
-    does not choose the encoder.
+    does not choose the encoder. It trains on every core (the waiting searches' cores are idle).
     """
     import fcntl
     import os
@@ -85,7 +85,7 @@ def pretrain_on_first_use(space: Any, budget: int) -> Path:
             return path
         n = min(50_000, max(5_000, 100 * budget))
         tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.pt")
-        pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS,
+        pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS, threads=os.cpu_count() or 1,
                  command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
         tmp.replace(path)
     return path

@@ -1,7 +1,8 @@
-"""Searches of one space started side by side pretrain its embeddings once, seeded 0."""
+"""Searches of one space started side by side pretrain its embeddings once, seeded 0, on every core."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -14,8 +15,8 @@ def test_parallel_first_uses_pretrain_once_with_seed_0(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     calls = []
 
-    def slow_pretrain(space, *, n, seed, out, **_):  # the real one takes minutes; the lock is what is tested
-        calls.append((space.fingerprint, n, seed))
+    def slow_pretrain(space, *, n, seed, out, threads, **_):  # the real one takes minutes; the lock is what is tested
+        calls.append((space.fingerprint, n, seed, threads))
         time.sleep(0.5)
         out.write_bytes(b"weights")
 
@@ -27,7 +28,7 @@ def test_parallel_first_uses_pretrain_once_with_seed_0(tmp_path, monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert calls == [(space.fingerprint, 8_000, 0)]
+    assert calls == [(space.fingerprint, 8_000, 0, os.cpu_count())]
     assert paths == [embeddings.cached_path(space)] * 3
     assert paths[0].read_bytes() == b"weights"
     assert not list(paths[0].parent.glob("*.tmp.pt"))
