@@ -80,14 +80,23 @@ def pretrain_on_first_use(space: Any, budget: int) -> Path:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            from qas.core.console import err_console
+
+            err_console.print(f"waiting for another search pretraining embeddings for {space.name} ({path})")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         if path.is_file():  # pretrained by the search that held the lock
             return path
         n = min(50_000, max(5_000, 100 * budget))
         tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.pt")
-        pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS, threads=os.cpu_count() or 1,
-                 command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
-        tmp.replace(path)
+        try:
+            pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS, threads=os.cpu_count() or 1,
+                     command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
+            tmp.replace(path)
+        finally:  # a crash or Ctrl-C leaves no half-written file
+            tmp.unlink(missing_ok=True)
     return path
 
 

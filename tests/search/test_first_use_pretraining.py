@@ -32,3 +32,22 @@ def test_parallel_first_uses_pretrain_once_with_seed_0(tmp_path, monkeypatch):
     assert paths == [embeddings.cached_path(space)] * 3
     assert paths[0].read_bytes() == b"weights"
     assert not list(paths[0].parent.glob("*.tmp.pt"))
+
+
+def test_an_interrupted_pretraining_leaves_no_file_and_the_next_search_pretrains(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def interrupted(space, *, out, **_):
+        out.write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(encoders, "pretrain", interrupted)
+    space = load_space("paper-4q")
+    path = embeddings.cached_path(space)
+    try:
+        embeddings.pretrain_on_first_use(space, 80)
+    except KeyboardInterrupt:
+        pass
+    assert not path.exists() and not list(path.parent.glob("*.pt"))
+    monkeypatch.setattr(encoders, "pretrain", lambda space, *, out, **_: out.write_bytes(b"weights"))
+    assert embeddings.pretrain_on_first_use(space, 80).read_bytes() == b"weights"
