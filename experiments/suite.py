@@ -22,6 +22,10 @@ CPU-time the default's best search-time score needed to reach random search's fi
 Each (task, seed) runs in its own process, ``--jobs`` side by side (default: one per core); a
 search runs on one core in that process, so its "CPU-min (process)" (the process's CPU time for
 the search: agent, pool loading and candidates) is next to the candidates' CPU it was bounded by.
+Before the seeds fan out, each task's embeddings are made ready once in a process of their own
+(``qas.search.warm_embeddings``: pretrained on first use if the space ships none, a compact
+file's pool rebuilt into the cache), so no seed pretrains or rebuilds them, and that time is in
+no search's CPU-minutes.
 
 Results: ``experiments/results/suite.csv``, ``suite_curves.csv``, ``suite_summary.md`` and
 ``suite_<task>.png`` (``suite_quick*`` with ``--quick``). Resumable: finished rows are skipped.
@@ -170,9 +174,20 @@ def run_unit(name: str, seed: int, args: argparse.Namespace, done: set[tuple[str
         print(f"{name} seed {seed} " + ", ".join(f"{r['method']} {r['final_score']:.4f}" for r in rows), flush=True)
 
 
+def warm(name: str) -> str:
+    """The embeddings the searches of task ``name`` use, made ready once (pretrained on first use
+    on every core, a compact file's pool rebuilt into the cache) before its seeds fan out."""
+    import qas
+
+    task_arg, options = TASKS[name]
+    task = task_arg() if callable(task_arg) else qas.build_task(task_arg, **options)
+    return str(qas.search.warm_embeddings(task.default_space))
+
+
 def run(args: argparse.Namespace) -> None:
     """Every (task, seed) unit, ``--jobs`` at a time in separate processes (each search runs in
-    its own process on one core, so CPU-minutes are one core's)."""
+    its own process on one core, so CPU-minutes are one core's), after each task's embeddings
+    are made ready in a process of their own (:func:`warm`)."""
     from concurrent.futures import ProcessPoolExecutor
 
     for name in args.tasks.split(","):
@@ -183,6 +198,13 @@ def run(args: argparse.Namespace) -> None:
             raise SystemExit(f"suite.py: unknown method {method!r}; choose from {', '.join(SEARCHES)}")
     done = {(r["task"], r["method"], r["seed"]) for r in read_rows(ROWS)}
     units = [(name, seed) for name in args.tasks.split(",") for seed in range(args.seeds)]
+    names = list(dict.fromkeys(name for name, seed in units
+                               if any((name, m, str(seed)) not in done for m in args.methods.split(","))))
+    for name in names:  # a forked child each: this process imports neither torch nor OpenMP before forking
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(1) as one:
+            path = one.submit(warm, name).result()
+        print(f"{name}: embeddings ready in {time.perf_counter() - t0:.0f} s ({path})", flush=True)
     if args.jobs <= 1:
         for name, seed in units:
             run_unit(name, seed, args, done)

@@ -2,10 +2,12 @@
 pretrained on first use.
 
 A space without shipped embeddings (a user's TOML space, a space made for the user's data)
-gets a small VGAE pretrained the first time a latent agent needs one, sized to the search:
-a pool of ``100 x budget`` circuits (5,000 to 50,000), at most ``PRETRAIN_SECONDS`` of
-training. It is cached by the space's fingerprint in ``~/.cache/qas/embeddings/spaces/``, so
-every later search of that space reuses it. Below ``PRETRAIN_MIN_BUDGET`` evaluations the
+gets a small VGAE pretrained the first time a latent agent needs one: ``FIRST_USE`` (a pool
+of 10,000 circuits, 5 epochs in batches of 32), the same for every search and however loaded
+the machine is, so a space gets the same encoder whichever search pretrained it (on a machine
+with another number of cores it differs by floating-point summation order) (``experiments/README.md`` §6 has its cost and reconstruction). It is cached by the
+space's fingerprint in ``~/.cache/qas/embeddings/spaces/``, so every later search of that space
+reuses it; :func:`warm_embeddings` makes it ahead of searches started side by side. Below ``PRETRAIN_MIN_BUDGET`` evaluations the
 default agent does not pay for it and runs regularized evolution instead (:func:`plan`).
 
 The default agent on a latent space is ``bo-pool`` on the quarter of the pool with the most
@@ -22,8 +24,9 @@ from encoders.pool_index import PoolIndex
 
 #: searches smaller than this do not pretrain embeddings for the default agent
 PRETRAIN_MIN_BUDGET = 50
-#: the most seconds of pretraining on first use
-PRETRAIN_SECONDS = 240.0
+#: pretraining on first use: pool size and ``PretrainConfig`` fields. Fixed, not sized to the
+#: search or limited by wall time, so the encoder does not depend on the search or the machine.
+FIRST_USE: dict[str, int] = {"n": 10_000, "epochs": 5, "batch_size": 32}
 #: the default search on a latent space: its agent and pre-filter
 DEFAULT_AGENT, DEFAULT_PREFILTER = "bo-pool", "params"
 _DEFAULT = "GP BO over the latents of the quarter of the pool with the most trainable angles"
@@ -62,8 +65,8 @@ def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, s
                                f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
 
 
-def pretrain_on_first_use(space: Any, budget: int) -> Path:
-    """Pretrain a VGAE for ``space`` (a cell space) sized to ``budget`` and cache it; returns its path.
+def pretrain_on_first_use(space: Any) -> Path:
+    """Pretrain a VGAE for ``space`` (a cell space) with ``FIRST_USE`` and cache it; returns its path.
 
     Searches of one space started side by side (a suite's seeds, several workers) pretrain it
     once: the first holds a lock on ``<fingerprint>.lock`` and the others wait for its file.
@@ -89,11 +92,11 @@ def pretrain_on_first_use(space: Any, budget: int) -> Path:
             fcntl.flock(lock, fcntl.LOCK_EX)
         if path.is_file():  # pretrained by the search that held the lock
             return path
-        n = min(50_000, max(5_000, 100 * budget))
         tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.pt")
+        settings = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in FIRST_USE.items())
         try:
-            pretrain(space, n=n, seed=0, out=tmp, time_limit=PRETRAIN_SECONDS, threads=os.cpu_count() or 1,
-                     command=f"pretrained on first use by qas search (pool {n}, at most {PRETRAIN_SECONDS:.0f} s)")
+            pretrain(space, **FIRST_USE, seed=0, out=tmp, threads=os.cpu_count() or 1,
+                     command=f"pretrained on first use by qas search ({settings})")
             tmp.replace(path)
         finally:  # a crash or Ctrl-C leaves no half-written file
             tmp.unlink(missing_ok=True)
@@ -105,7 +108,7 @@ def pretrain_on_first_use(space: Any, budget: int) -> Path:
 _LOADED: dict[tuple, PoolIndex] = {}
 
 
-def load_index(space: Any, embeddings: str | None, *, required: bool, budget: int = 100) -> PoolIndex | None:
+def load_index(space: Any, embeddings: str | None, *, required: bool) -> PoolIndex | None:
     """The pool and latent table for ``space``.
 
     ``embeddings`` is a checkpoint path, or ``None`` for the shipped checkpoint of the space (or
@@ -121,7 +124,7 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, budget: in
     if path is None and not required:
         return None
     if path is None:
-        path = pretrain_on_first_use(space, budget)
+        path = pretrain_on_first_use(space)
     stat = path.stat() if path.exists() else None
     key = (str(path), stat.st_size, stat.st_mtime_ns, searched.fingerprint) if stat else None
     if key is None or key not in _LOADED:
@@ -130,3 +133,12 @@ def load_index(space: Any, embeddings: str | None, *, required: bool, budget: in
             return index
         _LOADED[key] = index
     return _LOADED[key].fresh()
+
+
+def warm_embeddings(space: Any, embeddings: str | None = None) -> Path:
+    """Make the embeddings a latent search of ``space`` uses ready: pretrained on first use if
+    none exist, and a compact file's pool rebuilt into the cache. Run it once before searches
+    of one space start side by side (a suite's seeds, several workers), so that none of them
+    waits for a lock or rebuilds the pool itself; returns the file."""
+    load_index(space, embeddings, required=True)
+    return available(space, embeddings)  # type: ignore[return-value]  (load_index made it)

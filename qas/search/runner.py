@@ -86,8 +86,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     task.check_space(space)
     agent_cls = AGENTS.get(config.agent)
     prefilter = Prefilter.parse(config.prefilter)
-    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings or prefilter is not None,
-                       budget=config.budget)
+    index = load_index(space, config.embeddings, required=agent_cls.needs_embeddings or prefilter is not None)
     prefilter_note = ""
     if prefilter is not None:
         index, prefilter_note = prefilter.restrict(index)
