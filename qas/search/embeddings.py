@@ -139,6 +139,10 @@ def warm_embeddings(space: Any, embeddings: str | None = None) -> Path:
     """Make the embeddings a latent search of ``space`` uses ready: pretrained on first use if
     none exist, and a compact file's pool rebuilt into the cache. Run it once before searches
     of one space start side by side (a suite's seeds, several workers), so that none of them
-    waits for a lock or rebuilds the pool itself; returns the file."""
+    waits for a lock or rebuilds the pool itself; returns the file. ``space``: a space or its name."""
+    if isinstance(space, str):
+        from search_spaces import load_space
+
+        space = load_space(space)
     load_index(space, embeddings, required=True)
     return available(space, embeddings)  # type: ignore[return-value]  (load_index made it)
