@@ -200,11 +200,11 @@ def run(args: argparse.Namespace) -> None:
     units = [(name, seed) for name in args.tasks.split(",") for seed in range(args.seeds)]
     names = list(dict.fromkeys(name for name, seed in units
                                if any((name, m, str(seed)) not in done for m in args.methods.split(","))))
-    for name in names:  # a forked child each: this process imports neither torch nor OpenMP before forking
-        t0 = time.perf_counter()
-        with ProcessPoolExecutor(1) as one:
+    with ProcessPoolExecutor(1) as one:  # forked before this process imports torch (OpenMP is not fork-safe)
+        for name in names:
+            t0 = time.perf_counter()
             path = one.submit(warm, name).result()
-        print(f"{name}: embeddings ready in {time.perf_counter() - t0:.0f} s ({path})", flush=True)
+            print(f"{name}: embeddings ready in {time.perf_counter() - t0:.0f} s ({path})", flush=True)
     if args.jobs <= 1:
         for name, seed in units:
             run_unit(name, seed, args, done)

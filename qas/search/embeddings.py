@@ -4,11 +4,13 @@ pretrained on first use.
 A space without shipped embeddings (a user's TOML space, a space made for the user's data)
 gets a small VGAE pretrained the first time a latent agent needs one: ``FIRST_USE`` (a pool
 of 10,000 circuits, 5 epochs in batches of 32), the same for every search and however loaded
-the machine is, so a space gets the same encoder whichever search pretrained it (on a machine
-with another number of cores it differs by floating-point summation order) (``experiments/README.md`` §6 has its cost and reconstruction). It is cached by the
-space's fingerprint in ``~/.cache/qas/embeddings/spaces/``, so every later search of that space
-reuses it; :func:`warm_embeddings` makes it ahead of searches started side by side. Below ``PRETRAIN_MIN_BUDGET`` evaluations the
-default agent does not pay for it and runs regularized evolution instead (:func:`plan`).
+the machine is, so a space gets the same encoder whichever search pretrained it (on another
+number of cores it differs by floating-point summation order; ``experiments/README.md`` §6 has
+its cost and reconstruction). It is cached by the space's fingerprint in
+``~/.cache/qas/embeddings/spaces/``, so every later search of that space reuses it;
+:func:`warm_embeddings` makes it ahead of searches started side by side. Below
+``PRETRAIN_MIN_BUDGET`` evaluations the default agent does not pay for it and runs regularized
+evolution instead (:func:`plan`).
 
 The default agent on a latent space is ``bo-pool`` on the quarter of the pool with the most
 trainable angles (``DEFAULT_PREFILTER``), chosen by ``experiments/suite.py`` at equal CPU and by
@@ -140,9 +142,8 @@ def warm_embeddings(space: Any, embeddings: str | None = None) -> Path:
     none exist, and a compact file's pool rebuilt into the cache. Run it once before searches
     of one space start side by side (a suite's seeds, several workers), so that none of them
     waits for a lock or rebuilds the pool itself; returns the file. ``space``: a space or its name."""
-    if isinstance(space, str):
-        from search_spaces import load_space
+    from search_spaces import load_space
 
-        space = load_space(space)
+    space = load_space(space)
     load_index(space, embeddings, required=True)
     return available(space, embeddings)  # type: ignore[return-value]  (load_index made it)
