@@ -35,6 +35,48 @@ def test_shipped_checkpoint_is_small_and_fits_its_space(name):
     assert store.latents.shape == (20, model.latent) and np.isfinite(store.latents).all()
 
 
+def _iris_task():
+    from sklearn import datasets
+
+    from qas.tasks import DataTask
+
+    return DataTask(*datasets.load_iris(return_X_y=True), label="iris")
+
+
+def _lih_task():
+    from qas.tasks import VQE
+
+    return VQE(molecule="LiH", hf=True)
+
+
+#: files for the cell spaces of tasks (any 4-feature table on 3 qubits; any 4-qubit
+#: Hartree-Fock-started molecule), found by fingerprint, made with the first-use recipe
+TASK_CELLS = {"data-3q-4f": _iris_task, "vqe-hea-4q": _lih_task}
+
+
+@pytest.mark.parametrize("name", sorted(TASK_CELLS))
+def test_task_cell_files_are_found_by_fingerprint_and_are_the_first_use_recipe(name, tmp_path):
+    from encoders.store.pretrained import PRETRAINED_DIR
+    from qas.search.embeddings import FIRST_USE, available
+
+    task = TASK_CELLS[name]()
+    cell = task.default_space.cell_space
+    path = PRETRAINED_DIR / f"{name}.pt"
+    assert pretrained_path(cell) == path and available(task.default_space) == path
+    assert pretrained_path(cell.name) is None  # found by fingerprint, not by a name another space could share
+    header, tensors, _ = read_checkpoint(path)
+    assert header["space_fingerprint"] == cell.fingerprint
+    assert header["latents"] == "rebuild" and header["pool"]["source"] == "sampled"
+    report = header["meta"]["report"]
+    assert json.loads(path.with_suffix(".json").read_text())["fingerprint"] == cell.fingerprint
+    assert (report["pool_size"], report["config"]["epochs"], report["config"]["batch_size"]) == \
+        (FIRST_USE["n"], FIRST_USE["epochs"], FIRST_USE["batch_size"])
+    assert report["reconstruction"]["ops"] == 1.0 and report["prior"]["validity"] >= 0.9
+    store = EmbeddingStore.load(path, space=cell, cache_dir=tmp_path)
+    assert len(store) == FIRST_USE["n"]
+    np.testing.assert_allclose(store.embed(store.pool[:3]), store.latents[:3], atol=1e-5)
+
+
 @pytest.mark.slow
 def test_shipped_paper_4q_rebuilds_and_embeds_pool_circuits_exactly(tmp_path):
     store = EmbeddingStore.load(pretrained_path("paper-4q"), space="paper-4q", cache_dir=tmp_path)
