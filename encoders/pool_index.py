@@ -9,11 +9,14 @@ over a contiguous float32 matrix). It is the one nearest-neighbour index of qas:
 With a re-uploading (or weighted-encoding) space the pool holds one-block circuits of its
 ``cell_space`` (the embeddings are of cells); ``space`` lifts them to the searched circuits
 and lowers back.
+
+``encode`` (the store's :meth:`~encoders.store.EmbeddingStore.embed`, when the index came from
+a store) gives agents the latents of circuits outside the pool: :meth:`embed`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,7 +25,8 @@ from encoders.errors import EmbeddingError
 
 
 class PoolIndex:
-    def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray, space: Any = None) -> None:
+    def __init__(self, pool: Sequence[CircuitDAG], latents: np.ndarray, space: Any = None,
+                 encode: Callable[[list[CircuitDAG]], np.ndarray] | None = None) -> None:
         latents = np.ascontiguousarray(latents, dtype=np.float32)
         if latents.ndim != 2 or len(latents) != len(pool):
             raise EmbeddingError(f"pool of {len(pool)} circuits but latent table of shape {latents.shape}")
@@ -32,19 +36,20 @@ class PoolIndex:
         self._pos = {dag.key: i for i, dag in enumerate(self.pool)}
         self.visited = np.zeros(len(self.pool), dtype=bool)
         self.space = space if space is not None and space.lifts_cells else None
+        self.encode = encode
 
     def fresh(self) -> "PoolIndex":
         """A copy with nothing visited that shares the (read-only) pool and tables."""
         new = object.__new__(PoolIndex)
         new.pool, new.latents, new._sq, new._pos = self.pool, self.latents, self._sq, self._pos
-        new.space = self.space
+        new.space, new.encode = self.space, self.encode
         new.visited = np.zeros(len(self.pool), dtype=bool)
         return new
 
     def subset(self, positions: Sequence[int]) -> "PoolIndex":
         """A fresh index over the pool circuits at ``positions`` (in that order)."""
         positions = np.asarray(positions, dtype=np.int64)
-        return PoolIndex([self.pool[i] for i in positions], self.latents[positions], self.space)
+        return PoolIndex([self.pool[i] for i in positions], self.latents[positions], self.space, self.encode)
 
     @property
     def dim(self) -> int:
@@ -66,6 +71,15 @@ class PoolIndex:
     def latent(self, dag: CircuitDAG) -> np.ndarray | None:
         i = self.position(dag)
         return None if i is None else self.latents[i]
+
+    def embed(self, dags: Sequence[CircuitDAG]) -> np.ndarray:
+        """Latents ``[n, dim]`` of searched circuits, in the pool or not (cells are lowered first)."""
+        if self.encode is None:
+            raise EmbeddingError("this pool index has no encoder: only its pool circuits have latents")
+        if not dags:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        cells = [dag if self.space is None else self.space.lower(dag) for dag in dags]
+        return np.asarray(self.encode(cells), dtype=np.float32).reshape(len(cells), self.dim)
 
     def bounds(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """The latent box of the pool (per-dimension min and max), widened by ``margin``."""

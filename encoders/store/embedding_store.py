@@ -103,7 +103,7 @@ class EmbeddingStore:
         when this store holds its cells)."""
         from encoders.pool_index import PoolIndex
 
-        return PoolIndex(self.pool, self.latents, space)
+        return PoolIndex(self.pool, self.latents, space, encode=self.embed)
 
     # -- encode --------------------------------------------------------------------------------
     @torch.no_grad()

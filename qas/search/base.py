@@ -103,6 +103,22 @@ class Agent(ABC):
             self.tell(obs)
 
 
+def read_seed_circuits(specs: Sequence[str], space: SearchSpace) -> list[CircuitDAG]:
+    """Known designs an agent starts from (``seed_circuits``: ansatz specs such as ``"u3cu3:2"``
+    or circuit files), each checked to lie in ``space``."""
+    from qas.core.errors import QasError
+    from search_spaces.circuit_files import read_circuit
+
+    out = []
+    for spec in specs:
+        dag = read_circuit(str(spec), space)
+        problems = space.problems(dag)
+        if problems:
+            raise QasError(f"seed circuit {spec!r} is not in space {space.name!r}: {problems[0]}")
+        out.append(dag)
+    return out
+
+
 class Visited:
     """Circuits already evaluated in this run (or claimed by another worker), by key."""
 

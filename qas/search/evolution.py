@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Sequence
 
-from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
+from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited, read_seed_circuits
 from search_spaces.mutation import mutate
 from search_spaces.sampler import sample_circuit
 
@@ -32,17 +32,7 @@ class RegularizedEvolution(Agent):
         self.sample_size = sample_size
         self.population: deque[Observation] = deque(maxlen=population)
         self.seed_specs = [str(spec) for spec in seed_circuits]
-        self.seed_circuits = [self._seed(spec) for spec in self.seed_specs]
-
-    def _seed(self, spec: str) -> Any:
-        from search_spaces.circuit_files import read_circuit
-        from qas.core.errors import QasError
-
-        dag = read_circuit(spec, self.space)
-        problems = self.space.problems(dag)
-        if problems:
-            raise QasError(f"seed circuit {spec!r} is not in space {self.space.name!r}: {problems[0]}")
-        return dag
+        self.seed_circuits = read_seed_circuits(self.seed_specs, self.space)
 
     def _random(self, rng: Any) -> Any:
         index = self.context.index

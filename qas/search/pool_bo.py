@@ -11,6 +11,20 @@ The first ``n_startup`` proposals are uniform draws from the pool. The hyperpara
 each time the data has grown by ``refit_growth`` (10%); in between, the GP is only conditioned
 on the new points.
 
+``mutants=M`` (BANANAS' local search, White et al. 2021) lets the search leave the pool: at each
+step M mutants of the ``parents`` best circuits evaluated so far (one gate inserted, deleted,
+replaced or re-wired: :func:`search_spaces.mutation.mutate`) are embedded by the encoder and
+compete with the unvisited pool on expected improvement. A pool sampled for breadth can lack
+whole regions that matter: tfim-8's pool of 50,000 circuits has at most 80 trainable angles,
+the hand-designed ``u3cu3:2`` 96. Mutants are never pre-filtered: they are edits of circuits
+that already scored well.
+
+``seed_circuits`` (ansatz specs such as ``"u3cu3:2"``, or circuit files) are proposed first, as
+evolution's are (a warm start, like Optuna's ``enqueue_trial``), then ``n_startup`` pool draws.
+They are embedded, so the GP learns from them, and with ``mutants`` their edits compete from the
+start. Their trials are marked ``{"op": "seed"}``: the report and the final round label them
+"seed SPEC", never as circuits the search found.
+
 The model's state is the evaluated data alone, so ``restore`` (tell in order) resumes exactly.
 """
 
@@ -18,12 +32,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from qas.core.errors import QasError
-from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited
+from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext, Visited, read_seed_circuits
 
 
 class LatentGP:
@@ -83,7 +97,8 @@ class PoolBO(Agent):
     needs_embeddings = True
 
     def __init__(self, context: SearchContext, *, n_startup: int = 8, refit_growth: float = 1.1,
-                 max_candidates: int = 50_000, xi: float = 0.0, **options: Any) -> None:
+                 max_candidates: int = 50_000, xi: float = 0.0, mutants: int = 0, parents: int = 5,
+                 seed_circuits: Sequence[str] = (), **options: Any) -> None:
         super().__init__(context, **options)
         if context.index is None:
             raise QasError("the bo-pool agent searches a latent space: it needs embeddings (--embeddings)")
@@ -94,10 +109,20 @@ class PoolBO(Agent):
         self.index = context.index
         self.n_startup, self.refit_growth = n_startup, refit_growth
         self.max_candidates, self.xi = max_candidates, xi
+        if mutants < 0 or parents < 1:
+            raise QasError(f"bo-pool needs mutants >= 0 and parents >= 1, got mutants={mutants}, parents={parents}")
+        if (mutants or seed_circuits) and self.index.encode is None:
+            raise QasError("bo-pool mutants or seed_circuits need an encoder for circuits outside the pool; "
+                           "these embeddings have none (a labelled table?): leave them out")
+        self.seed_specs = [str(spec) for spec in seed_circuits]
+        self.seed_circuits = read_seed_circuits(self.seed_specs, self.space)
+        self.mutants, self.parents = mutants, parents
         lat = self.index.latents.astype(np.float64)
-        self._z = (lat - lat.mean(0)) / (lat.std(0) + 1e-9)  # the GP's inputs, standardised once
+        self._mu, self._sd = lat.mean(0), lat.std(0) + 1e-9
+        self._z = (lat - self._mu) / self._sd  # the GP's inputs, standardised once
         self._x: list[np.ndarray] = []
         self._y: list[float] = []
+        self._dags: list[Any] = []  # evaluated circuits, beside _x and _y (mutation parents)
         self.gp = LatentGP(self.index.dim)
         self._next_refit = 0
 
@@ -107,7 +132,10 @@ class PoolBO(Agent):
         if len(free) == 0:
             raise QasError("every circuit of the pool has been evaluated: the budget exceeds the pool")
         rng = self.context.np_rng("bo-pool", self.steps)
-        if len(self._y) < self.n_startup:
+        if self.steps <= len(self.seed_circuits):
+            i = self.steps - 1
+            return Proposal(self.seed_circuits[i], {"op": "seed", "spec": self.seed_specs[i]})
+        if len(self._y) < self.n_startup + len(self.seed_circuits):
             i = int(rng.choice(free))
             return Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "random"})
         n = len(self._y)
@@ -120,11 +148,51 @@ class PoolBO(Agent):
         mean, std = self.gp.predict(self._z[cand])
         ei = expected_improvement(mean, std, max(self._y), self.xi * self.gp.sd)
         i = int(cand[int(np.argmax(ei))])
-        return Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "ei", "ei": float(ei.max())})
+        best = Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "ei", "ei": float(ei.max())})
+        children, parents = self._mutants(visited)
+        if children:
+            mean, std = self.gp.predict(self._standardise(self.index.embed(children)))
+            child_ei = expected_improvement(mean, std, max(self._y), self.xi * self.gp.sd)
+            j = int(np.argmax(child_ei))
+            if child_ei[j] > ei.max():
+                best = Proposal(children[j], {"acquisition": "ei-mutant", "ei": float(child_ei[j]), "parent": parents[j]})
+        return best
+
+    def _standardise(self, latents: np.ndarray) -> np.ndarray:
+        return (np.asarray(latents, dtype=np.float64) - self._mu) / self._sd
+
+    def _mutants(self, visited: Visited) -> tuple[list[Any], list[str]]:
+        """Up to ``mutants`` distinct unvisited circuits outside the pool, each one edit from one of
+        the ``parents`` best circuits evaluated so far, and their parents' keys."""
+        if not self.mutants:
+            return [], []
+        from search_spaces.mutation import mutate
+
+        rng = self.context.rng("bo-pool-mutants", self.steps)
+        top = [self._dags[k] for k in np.argsort(self._y, kind="stable")[::-1][: self.parents]]
+        children: dict[str, Any] = {}
+        parents: dict[str, str] = {}
+        for t in range(self.mutants):
+            parent = top[t % len(top)]
+            if self.space.lifts_cells:
+                child = self.space.lift(mutate(self.space.lower(parent), self.space.cell_space, rng))
+            else:
+                child = mutate(parent, self.space, rng)
+            if child in visited or child.key in children or self.index.position(child) is not None:
+                continue  # visited, drawn twice, or already a pool candidate
+            children[child.key], parents[child.key] = child, parent.key
+        return list(children.values()), list(parents.values())
 
     def tell(self, observation: Observation) -> None:
-        i = self.index.position(observation.dag)
-        if i is None or observation.revisit:
+        if observation.revisit:
             return
-        self._x.append(self._z[i])
+        i = self.index.position(observation.dag)
+        if i is not None:
+            z = self._z[i]
+        elif self.index.encode is not None:  # a seed, a mutant, or another worker's find
+            z = self._standardise(self.index.embed([observation.dag]))[0]
+        else:
+            return
+        self._x.append(z)
         self._y.append(float(observation.score))
+        self._dags.append(observation.dag)

@@ -75,6 +75,8 @@ def test_task_cell_files_are_found_by_fingerprint_and_are_the_first_use_recipe(n
     store = EmbeddingStore.load(path, space=cell, cache_dir=tmp_path)
     assert len(store) == FIRST_USE["n"]
     np.testing.assert_allclose(store.embed(store.pool[:3]), store.latents[:3], atol=1e-5)
+    index = store.index(task.default_space)  # searched circuits: lifted cells, lowered again to embed
+    np.testing.assert_allclose(index.embed([index.circuit(i) for i in range(3)]), store.latents[:3], atol=1e-5)
 
 
 @pytest.mark.slow
