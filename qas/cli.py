@@ -231,7 +231,8 @@ def search_cmd(
     multiplicity: Optional[int] = MULTIPLICITY, hf: bool = HF,
     seed_circuits: Optional[str] = typer.Option(
         None, "--seed-circuits", help="Warm start from your circuits, comma-separated: OpenQASM 2/3 files, circuit or "
-        "Cirq JSON, run dirs, or ansatz specs (u3cu3:2). Evolution starts from them (the default agent then)."),
+        "Cirq JSON, run dirs, or ansatz specs (u3cu3:2). The default search (in place of the hand-designed "
+        "baselines it starts from), evolution or bo-pool starts from them."),
 ) -> None:
     """Search for the best circuit for a task and write a report."""
     from qas.search import SearchConfig, default_run_dir, load_config, search
@@ -282,15 +283,15 @@ def search_cmd(
 
 
 def _with_seed_circuits(cfg: "SearchConfig", text: str) -> "SearchConfig":
-    """``--seed-circuits a.qasm,u3cu3:2`` as evolution's ``seed_circuits`` (files made absolute
+    """``--seed-circuits a.qasm,u3cu3:2`` as the search's ``seed_circuits`` (files made absolute
     and read now, so a bad one stops the run before anything is written)."""
     from search_spaces.circuit_files import read_circuit
 
     from qas.search.base import AGENTS
 
-    agent = cfg.agent or "evolution"
-    if AGENTS.canonical(agent) != "evolution":
-        raise QasError(f"--seed-circuits warm-starts evolution, not {agent}: use --agent evolution or leave --agent out")
+    if cfg.agent is not None and AGENTS.canonical(cfg.agent) not in ("evolution", "bo-pool"):
+        raise QasError(f"--seed-circuits warm-starts the default search, evolution or bo-pool, not {cfg.agent}: "
+                       "leave --agent out or use --agent evolution or bo-pool")
     specs = []
     for item in (t.strip() for t in text.split(",") if t.strip()):
         path = Path(item)
@@ -301,7 +302,7 @@ def _with_seed_circuits(cfg: "SearchConfig", text: str) -> "SearchConfig":
             raise QasError(f"--seed-circuits: no file {item}")
         specs.append(item)
     options = {**cfg.agent_options, "seed_circuits": [*cfg.agent_options.get("seed_circuits", []), *specs]}
-    return cfg.with_overrides(agent=agent, agent_options=options)
+    return cfg.with_overrides(agent_options=options)
 
 
 @app.command("export")

@@ -21,6 +21,8 @@ from qas.core.registry import Registry
 from search_spaces.spec import SearchSpace
 
 ANSATZE: Registry[Callable[[int, int], list[Gate]]] = Registry("ansatz")
+#: the hand-designed baselines of every search: trained beside its winner, and its warm start
+BASELINES = ("u3cu3:2", "hea:2")
 
 
 def _ring(n: int) -> list[tuple[int, int]]:
@@ -66,3 +68,15 @@ def build_ansatz(spec: str, space: SearchSpace | None = None, *, num_qubits: int
     if num_qubits is None:
         raise QasError("build_ansatz needs a space or num_qubits")
     return CircuitDAG(num_qubits, make(num_qubits, layers))
+
+
+def baselines_in(space: SearchSpace) -> list[str]:
+    """The :data:`BASELINES` that lie in ``space`` (alphabet, gate count, depth, coupling)."""
+    out = []
+    for spec in BASELINES:
+        try:
+            if space.contains(build_ansatz(spec, space)):
+                out.append(spec)
+        except QasError:
+            pass
+    return out

@@ -165,13 +165,14 @@ def test_evaluate_passes_task_options_and_refuses_bad_ones():
 
 
 def test_search_warm_starts_from_a_qasm_file(tmp_path):
-    """A researcher's own OpenQASM circuit seeds evolution; it is labelled a seed, never a find."""
+    """A researcher's own OpenQASM circuit seeds evolution, or the default search in place of the
+    hand-designed baselines; it is labelled a seed, never a find."""
     seed = tmp_path / "mine.qasm"
     seed.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[4];\n'
                     "h q[0];\nh q[1];\ncx q[0],q[2];\ncx q[1],q[3];\nry(0.3) q[0];\nrz(0.2) q[1];\n"
                     "h q[2];\nh q[3];\ncx q[2],q[3];\nx q[0];\n")
     cfg = tmp_path / "tiny.toml"
-    cfg.write_text('[search]\ntask = "state-prep"\nbudget = 3\nworkers = 1\nfinal = false\n'
+    cfg.write_text('[search]\ntask = "state-prep"\nagent = "evolution"\nbudget = 3\nworkers = 1\nfinal = false\n'
                    "[search.train]\nsteps = 10\npatience = 0\n[search.agent_options]\npopulation = 2\n")
     run = tmp_path / "run"
     r = qas("search", "--config", str(cfg), "--seed-circuits", str(seed), "--out", str(run))
@@ -186,7 +187,17 @@ def test_search_warm_starts_from_a_qasm_file(tmp_path):
     seeded = [t for t in trials if t.user_attrs["agent_info"].get("op") == "seed"]
     assert len(trials) == 3 and len(seeded) == 1
     assert len(CircuitDAG.from_json(seeded[0].user_attrs["circuit"]).gates) == 10
+    default, plain = tmp_path / "default", tmp_path / "plain.toml"
+    plain.write_text('[search]\ntask = "state-prep"\nbudget = 2\nworkers = 1\nfinal = false\n'
+                     "[search.train]\nsteps = 10\npatience = 0\n")
+    r = qas("search", "--config", str(plain), "--seed-circuits", str(seed), "--out", str(default))
+    assert r.returncode == 0, r.stderr
+    saved = load_config(default / "config.toml")
+    assert saved["agent"] == "bo-pool"
+    assert saved["agent_options"] == {"mutants": 64, "seed_circuits": [str(seed.resolve())]}
+    first = min(completed_trials(prepare(SearchConfig(**saved), default).study), key=lambda t: t.number)
+    assert first.user_attrs["agent_info"] == {"op": "seed", "spec": str(seed.resolve())}
     r = qas("search", "--task", "state-prep", "--agent", "random", "--seed-circuits", str(seed), "--out", str(tmp_path / "x"))
-    assert r.returncode == 2 and "warm-starts evolution, not random" in " ".join(r.stderr.split())
+    assert r.returncode == 2 and "warm-starts the default search, evolution or bo-pool, not random" in " ".join(r.stderr.split())
     r = qas("search", "--task", "state-prep", "--seed-circuits", str(tmp_path / "nope.qasm"), "--out", str(tmp_path / "y"))
     assert r.returncode == 2 and "no file" in r.stderr and not (tmp_path / "y").exists()

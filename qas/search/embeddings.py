@@ -14,11 +14,14 @@ evolution instead (:func:`plan`).
 
 The default agent on a latent space is ``bo-pool`` on the quarter of the pool with the most
 trainable angles (``DEFAULT_PREFILTER``), chosen by ``experiments/suite.py`` at equal CPU and by
-the held-out tabular runs (``experiments/README.md`` §5-6).
+the held-out tabular runs (``experiments/README.md`` §5-6). Where the hand-designed baselines
+(``u3cu3:2``, ``hea:2``) lie in the space it starts from them and lets one-gate edits of its best
+circuits compete with the pool (``WARM_START``), so it can return circuits the pool lacks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,35 @@ PRETRAIN_MIN_BUDGET = 50
 FIRST_USE: dict[str, int] = {"n": 10_000, "epochs": 5, "batch_size": 32}
 #: the default search on a latent space: its agent and pre-filter
 DEFAULT_AGENT, DEFAULT_PREFILTER = "bo-pool", "params"
+#: and, where hand-designed baselines lie in the space, its warm start: they are proposed first
+#: (``seed_circuits``) and one-gate edits of the best circuits so far compete on EI (``mutants``)
+WARM_START: dict[str, Any] = {"mutants": 64}
 _DEFAULT = "GP BO over the latents of the quarter of the pool with the most trainable angles"
+
+
+@dataclass(frozen=True)
+class DefaultSearch:
+    """What ``qas search`` runs when no ``--agent`` is given, and, in one line, why."""
+
+    agent: str
+    prefilter: str | None
+    options: dict[str, Any]
+    why: str
+
+
+def _latent_default(space: Any, why: str, seeds: list[str] | None) -> DefaultSearch:
+    """bo-pool on the pre-filtered pool; warm-started from ``seeds`` (the user's) or else from the
+    baselines that lie in the space, if any (the suite: mutants alone did not help where none
+    does, ``experiments/README.md`` §6)."""
+    from search_spaces.ansatze import baselines_in
+
+    seeds = list(seeds) if seeds else baselines_in(space)
+    if not seeds:
+        return DefaultSearch(DEFAULT_AGENT, DEFAULT_PREFILTER, {}, why)
+    options = {**WARM_START, "seed_circuits": seeds}
+    return DefaultSearch(DEFAULT_AGENT, DEFAULT_PREFILTER, options,
+                         f"{why}, warm-started from {', '.join(seeds)}, with one-gate edits of the best circuits "
+                         f"competing (mutants={options['mutants']})")
 
 
 def cached_path(space: Any) -> Path:
@@ -55,16 +86,18 @@ def available(space: Any, embeddings: str | None = None) -> Path | None:
     return cached if cached.is_file() else None
 
 
-def plan(space: Any, budget: int, embeddings: str | None = None) -> tuple[str, str | None, str]:
-    """The default agent for a search of ``space``, its pre-filter (or None) and, in one line, why."""
+def plan(space: Any, budget: int, embeddings: str | None = None, seeds: list[str] | None = None) -> DefaultSearch:
+    """The default search of ``space``: its agent, pre-filter (or None), agent options and why;
+    ``seeds``, the user's warm start, replace the baselines it would start from."""
     found = available(space, embeddings)
     if found is not None:
-        return DEFAULT_AGENT, DEFAULT_PREFILTER, f"{_DEFAULT} of {found}"
+        return _latent_default(space, f"{_DEFAULT} of {found}", seeds)
     if budget >= PRETRAIN_MIN_BUDGET:
-        return DEFAULT_AGENT, DEFAULT_PREFILTER, (f"{_DEFAULT}, pretrained on first use for {space.cell_space.name} "
-                                                  f"(cached in {cached_path(space.cell_space).parent})")
-    return "evolution", None, (f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
-                               f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves")
+        return _latent_default(space, f"{_DEFAULT}, pretrained on first use for {space.cell_space.name} "
+                                      f"(cached in {cached_path(space.cell_space).parent})", seeds)
+    return DefaultSearch("evolution", None, {"seed_circuits": list(seeds)} if seeds else {}, (
+        f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
+        f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves"))
 
 
 def pretrain_on_first_use(space: Any) -> Path:

@@ -25,9 +25,7 @@ from qas.search.config import SearchConfig
 from qas.search.outputs import fmt, plot_curve, write_best, write_finalists, write_leaderboard, write_report
 from qas.search.pruning import describe, is_active, pruned, savings
 from qas.search.runner import SearchState, completed_trials, prepare, run_loop
-
-#: hand-designed ansätze trained next to the winner, as baselines and (if in the space) contenders
-BASELINE_ANSATZE = ("u3cu3:2", "hea:2")
+from search_spaces.ansatze import BASELINES
 
 
 @dataclass(frozen=True)
@@ -199,7 +197,7 @@ def final_round(objective: Any, config: SearchConfig, space: Any, ranked_trials:
     top = ([t for t in found if not pruned(t)] + [t for t in found if pruned(t)])[: config.final_candidates]
     # a hand-designed ansatz whose two-qubit gates leave the space's coupling map (a device's couplers)
     # cannot run there: it is left out
-    built = [(spec, build_ansatz(spec, space)) for spec in BASELINE_ANSATZE]
+    built = [(spec, build_ansatz(spec, space)) for spec in BASELINES]
     kept = [(spec, b) for spec, b in built if not space.off_coupling(b.gates)]
     specs, bases = [spec for spec, _ in kept], [b for _, b in kept]
     competing = {b.key for b in bases if config.final_includes_baselines and space.contains(b)}

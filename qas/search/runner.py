@@ -67,19 +67,24 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     base = space_of(config, task)
     setting = device_setting(config, base.num_qubits)
     space = setting.space(base) if setting is not None else base
-    from qas.search.embeddings import plan
+    from qas.search.embeddings import DefaultSearch, plan
 
-    default_agent, default_prefilter, why = plan(space, config.budget, config.embeddings)
+    default = plan(space, config.budget, config.embeddings,
+                   config.agent_options.get("seed_circuits") if config.agent is None else None)
     cfg_path = run_dir / "config.toml"
     started = read_run_config(cfg_path) if cfg_path.exists() else None  # the run being resumed, if any
     if config.agent is None and started is not None:  # a run started with an earlier default keeps it
-        if started.agent and (started.agent, started.prefilter) != (default_agent, default_prefilter):
-            default_agent, default_prefilter, why = started.agent, started.prefilter, "the agent this run started with"
+        if started.agent and (started.agent, started.prefilter, started.agent_options) != \
+                (default.agent, default.prefilter, default.options):
+            default = DefaultSearch(started.agent, started.prefilter, started.agent_options,
+                                    "the agent this run started with")
     if config.agent is None and config.prefilter is None:
-        config = config.with_overrides(prefilter=default_prefilter)
+        config = config.with_overrides(prefilter=default.prefilter)
+    if config.agent is None:  # the default's options, under the user's (--seed-circuits replaces its seeds)
+        config = config.with_overrides(agent_options={**default.options, **config.agent_options})
     if not config.train and started is not None and started.train:  # and its search training, too
         config = config.with_overrides(train=started.train)
-    config = config.with_overrides(space=config.space or base.name, agent=config.agent or default_agent,
+    config = config.with_overrides(space=config.space or base.name, agent=config.agent or default.agent,
                                    train=config.resolved_train(task), final_train=config.resolved_final_train(task),
                                    pruner=config.pruner or "none",
                                    qubits=setting.qubit_names if setting is not None else None)
@@ -125,7 +130,7 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     coordinator = RunCoordinator(claims, worker=f"{socket.gethostname()}-{os.getpid()}", shared=config.storage is not None)
     state = SearchState(config, run_dir, study, agent, Visited(), task, space,
                         ResultCache(run_dir / "cache.sqlite"), context, coordinator, noise,
-                        agent_note=why if config.agent == default_agent else "", device=setting,
+                        agent_note=default.why if config.agent == default.agent else "", device=setting,
                         prefilter_note=prefilter_note)
     _fail_stale_trials(state)
     _restore(state)

@@ -1,11 +1,14 @@
-"""The default search, chosen by the suite: bo-pool on the params-pre-filtered pool; a run keeps
-the agent it started with; an explicit agent gets no pre-filter unless asked."""
+"""The default search, chosen by the suite: bo-pool on the params-pre-filtered pool, warm-started
+from the hand-designed baselines that lie in the space (or the user's seeds), with one-gate edits
+of its best circuits competing (mutants); a run keeps the search it started with; an explicit
+agent gets no pre-filter and no options unless asked."""
 
 from __future__ import annotations
 
 from qas.search import SearchConfig, search
 from qas.search.config import read_run_config
-from qas.search.embeddings import DEFAULT_AGENT, DEFAULT_PREFILTER
+from qas.search.embeddings import DEFAULT_AGENT, DEFAULT_PREFILTER, WARM_START, plan
+from search_spaces import load_space
 
 TRAIN = {"steps": 10, "patience": 0, "lr": 0.1}
 
@@ -21,21 +24,38 @@ def test_the_default_is_bo_pool_on_the_pre_filtered_pool(tmp_path):
     result, config, report = _run(tmp_path, "default", budget=2)
     assert result.evaluated == 2
     assert (config.agent, config.prefilter) == ("bo-pool", "params")
+    # paper-4q has exactly 10 gates: neither u3cu3:2 nor hea:2 lies in it, so no warm start
+    assert config.agent_options == {}
     assert "GP BO over the latents of the quarter of the pool with the most trainable angles" in report
+    assert "warm-started" not in report and "mutants" not in report
     assert "pre-filter" in report  # the report names the cut
+
+
+def test_the_default_warm_starts_from_the_baselines_that_lie_in_the_space():
+    default = plan(load_space("ansatz-8q"), budget=100)
+    assert (default.agent, default.prefilter) == ("bo-pool", "params")
+    assert default.options == {**WARM_START, "seed_circuits": ["u3cu3:2", "hea:2"]} and WARM_START == {"mutants": 64}
+    assert "warm-started from u3cu3:2, hea:2, with one-gate edits of the best circuits competing (mutants=64)" \
+        in default.why
+    assert plan(load_space("paper-8q"), budget=100).options == {}  # exactly 20 gates: neither fits
+    # the user's seeds replace the baselines, and bring the edits with them
+    mine = plan(load_space("paper-8q"), budget=100, seeds=["mine.qasm"])
+    assert mine.options == {"mutants": 64, "seed_circuits": ["mine.qasm"]} and "warm-started from mine.qasm" in mine.why
 
 
 def test_an_explicit_agent_is_not_pre_filtered_and_the_default_can_be_unfiltered(tmp_path):
     _, config, _ = _run(tmp_path, "rl", budget=1, agent="reinforce")
-    assert (config.agent, config.prefilter) == ("reinforce", None)
+    assert (config.agent, config.prefilter, config.agent_options) == ("reinforce", None, {})
     _, config, _ = _run(tmp_path, "none", budget=1, prefilter="none")
     assert (config.agent, config.prefilter) == ("bo-pool", "none")
 
 
 def test_a_run_started_with_another_agent_resumes_with_it(tmp_path):
-    """A run made before the default changed (REINFORCE), or with the default's agent but not its
-    pre-filter, resumes without --agent, unchanged."""
-    for name, agent in (("old", "reinforce"), ("unfiltered", "bo-pool")):
-        _run(tmp_path, name, budget=1, agent=agent)
+    """A run made before the default changed (REINFORCE; bo-pool unfiltered; bo-pool pre-filtered
+    with no options, the default until 2026-12-05) resumes without --agent, unchanged."""
+    for name, agent, prefilter in (("old", "reinforce", None), ("unfiltered", "bo-pool", None),
+                                   ("no-mutants", "bo-pool", "params")):
+        _run(tmp_path, name, budget=1, agent=agent, prefilter=prefilter)
         result, config, _ = _run(tmp_path, name, budget=2)
-        assert result.evaluated == 2 and (config.agent, config.prefilter) == (agent, None)
+        assert result.evaluated == 2
+        assert (config.agent, config.prefilter, config.agent_options) == (agent, prefilter, {})
