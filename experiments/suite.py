@@ -134,10 +134,7 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
     circuit, search_score = result.circuit, result.best_score
     if ran.config.agent_options.get("seed_circuits"):  # the best circuit the search found, never a seed
         # (qas search's final round would let the seeds compete; the suite asks what the search adds)
-        from qas.core.circuit import CircuitDAG
-
-        best_found = ran.found()[0]
-        circuit, search_score = CircuitDAG.from_json(best_found.user_attrs["circuit"]), float(best_found.value)
+        circuit, search_score = ran.circuit("top"), float(ran.found()[0].value)
     score, final_cpu = final_score(result.task, circuit, seed)
     agent = ran.config.agent
     return ({"task": name, "method": method, "seed": seed, "agent": agent, "evaluated": result.evaluated,
