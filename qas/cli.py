@@ -194,7 +194,8 @@ def search_cmd(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="fashionmnist, mnist, state-prep, maxcut, vqe-h2, tfim-8, ..."),
     variant: Optional[str] = typer.Option(None, "--variant", help="e.g. fashion-2, fashion-4, fashion-10."),
     agent: Optional[str] = typer.Option(None, "--agent", "-a", help="reinforce, bo, bo-tpe, bo-pool, random, evolution "
-                                        "(default: reinforce if the space has embeddings, else evolution)."),
+                                        "(default: bo-pool on the params-pre-filtered pool, warm-started from u3cu3:2 and hea:2 where they "
+                                        "lie in the space; evolution for a budget under 50 on a space with no embeddings)."),
     budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
     cpu_minutes: Optional[float] = typer.Option(None, "--cpu-minutes", help="Also stop once the candidates' training "
                                                 "and scoring add up to this many CPU-minutes (all workers together)."),
