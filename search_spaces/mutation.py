@@ -88,9 +88,9 @@ def mutate(
     ansatz = list(space.ansatz(dag))
     for _ in range(tries):
         new = rng.choice(ops)(ansatz, space, rng)
-        if new is None:
-            continue
+        if new is None or space.ansatz_problems(new):
+            continue  # checked before building: a CircuitDAG costs more than the checks
         child = space.build(new)
-        if child != dag and space.contains(child):
+        if child != dag:
             return child
     raise SpaceError(f"no valid mutation of this circuit found in space {space.name!r} after {tries} tries")

@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from qas.core.circuit import CircuitDAG, Gate
 from qas.core.errors import CircuitError, SpaceError, UnknownNameError
@@ -230,6 +230,12 @@ class SearchSpace:
                 out.append("the data-encoding layer differs from the space's")
         except CircuitError as exc:  # pragma: no cover - ansatz gates were valid in dag
             out.append(str(exc))
+        return out + self.ansatz_problems(ansatz)
+
+    def ansatz_problems(self, ansatz: Sequence[Gate]) -> list[str]:
+        """Why ``self.build(ansatz)`` would not be in this space: gate count, alphabet, coupling
+        and depth (the encoding layer is the space's own by construction)."""
+        out = []
         if not self.min_gates <= len(ansatz) <= self.max_gates:
             out.append(f"{len(ansatz)} gates, space allows {self.min_gates}..{self.max_gates}")
         alphabet = set(self.gates)
