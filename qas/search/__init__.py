@@ -7,7 +7,7 @@ from qas.search.base import AGENTS, Agent, Observation, Proposal, SearchContext,
 from qas.search.comparison import (PREDICTORS, MLPPredictor, best_so_far, ci95, compare_runs, predictor_queries,
                                    queries_to_success)
 from qas.search.config import FINAL_TRAIN, SEARCH_TRAIN, SearchConfig, load_config
-from qas.search.embeddings import warm_embeddings
+from qas.search.embeddings import WARM_START, warm_embeddings
 from qas.search.executors import DaskExecutor, LocalExecutor
 from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
 from qas.search.objectives import TrainingObjective
@@ -65,6 +65,7 @@ __all__ = [
     "predictor_queries",
     "queries_to_success",
     "search",
+    "WARM_START",
     "warm_embeddings",
     "write_table",
 ]
