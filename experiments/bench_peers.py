@@ -65,6 +65,7 @@ from common import (RESULTS, init_params, machine_line, median_seconds, ry_cnot_
 
 from qas import CircuitDAG, feature_symbols, param_symbols, to_cirq
 from qas.backends import TorchCircuit
+from qas.backends.heap import keep_freed_memory
 from qas.tasks import Batch, make_task
 from search_spaces import build_ansatz, load_space
 
@@ -432,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     compare = (f"at {args.compare_rev}", torch_backend_at(args.compare_rev)) if args.compare_rev else None
 
     torch.set_num_threads(1)
+    keep_freed_memory()  # as the trainer runs; the peers share the process, so they keep it too (bench_heap.py)
     date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     machine = machine_line(1)
     print(f"# bench_peers {date}\n# {machine}")

@@ -94,7 +94,10 @@ def check_compatible(dag: CircuitDAG, task: Task) -> None:
 def train(dag: CircuitDAG, task: Task, config: TrainConfig = TrainConfig(), *, report: Report | None = None) -> TrainResult:
     """Train ``dag``'s parameters on ``task``; deterministic for a fixed ``config.seed`` (and,
     with ``report``, for the same answers)."""
+    from qas.backends.heap import keep_freed_memory
+
     check_compatible(dag, task)
+    keep_freed_memory()  # a step's states are not faulted in afresh each step (qas.backends.heap)
     with torch_threads(config.threads):
         return _train(dag, task, config, report)
 

@@ -1,0 +1,155 @@
+"""Benchmark: a training step with the process keeping the memory it frees (``qas.backends.heap``) and without.
+
+glibc's allocator serves 1-2 MiB blocks (a 10-qubit QNN's states at batch 256) with ``mmap``
+and gives them back to the kernel when they are freed, so each step faults its states in
+again. :func:`qas.backends.heap.keep_freed_memory` raises its mmap and trim thresholds, which
+the trainer does in every process. The setting is per process and cannot be undone, so this
+script times the two in separate processes, ``--rounds`` pairs of them in alternating order;
+each child times the step of ``bench_peers.py``'s workloads (``qnn4``, ``qnn10``, ``vqe8``:
+ours, and TorchQuantum where it is installed, see ``bench_peers.py``) as the median over
+interleaved repeats, and the trainer's own ``train`` for one epoch at batch 256 of ``u3cu3:2`` on
+fashion-10 and fashion-2 (``train-fashion-10``, ``train-fashion-2``: a search's candidate
+training, validation scoring included). Reported per workload and backend: the median over rounds of each child's
+median, and the ratio without / with (>1: keeping freed memory is faster).
+
+    python experiments/bench_heap.py                      # 5 rounds, ~3 min with TorchQuantum
+    cd experiments && PYTHONPATH=.. /work/peers-venv/bin/python bench_heap.py --rounds 7
+
+Writes ``experiments/results/bench_heap.csv`` and ``bench_heap.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+#: whole trainings, as a search's worker runs them: one epoch at batch 256 (validation included)
+TRAININGS = {"train-fashion-10": ("fashion-10", "qml-10q"), "train-fashion-2": ("fashion-2", "qml-4q")}
+
+
+def training(name: str) -> Any:
+    """``qas.trainer.train`` of ``u3cu3:2`` on the task of ``TRAININGS[name]``, one epoch."""
+    from qas.tasks import make_task
+    from qas.trainer import TrainConfig, train
+    from search_spaces import build_ansatz, load_space
+
+    task_name, space = TRAININGS[name]
+    task, dag = make_task(task_name), build_ansatz("u3cu3:2", load_space(space))
+    config = TrainConfig(epochs=1, batch_size=256, patience=1)
+    return lambda: train(dag, task, config)
+
+
+def child(mode: str, workloads: list[str], repeats: int, min_seconds: float, peers: list[str]) -> dict[str, dict[str, float]]:
+    """Milliseconds per step (or training), ``{workload: {backend: ms}}``, in this process set as
+    ``mode`` (the parent sets ``QAS_KEEP_FREED_MEMORY`` to match, which the trainer reads)."""
+    import torch
+    from bench_peers import backends_for, peers as find_peers, workload
+    from common import median_seconds
+
+    from qas.backends.heap import keep_freed_memory
+
+    assert keep_freed_memory() == (mode == "keep"), "glibc's mallopt is not available here"
+    torch.set_num_threads(1)
+    found, _ = find_peers(peers)
+    out: dict[str, dict[str, float]] = {}
+    for name in workloads:
+        if name in TRAININGS:
+            med = median_seconds({"ours": (training(name), 0.0)}, repeats)
+            out[name] = {"ours": 1e3 * med["ours"]}
+            continue
+        w = workload(name, 256)
+        backends = [(b, s) for b, s, _ in backends_for(w, found) if b == "ours" or b.startswith("torchquantum")]
+        med = median_seconds({b: (lambda s=s: s(w.params), min_seconds) for b, s in backends}, repeats)
+        out[name] = {b: 1e3 * t for b, t in med.items()}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workloads", default="qnn4,qnn10,vqe8,train-fashion-10,train-fashion-2",
+                    help="of bench_peers.py's (one step) and " + ", ".join(TRAININGS) + " (one epoch of qas.trainer.train)")
+    ap.add_argument("--rounds", type=int, default=5, help="pairs of processes (one of each mode)")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats in each process")
+    ap.add_argument("--min-seconds", type=float, default=0.2)
+    ap.add_argument("--peers", default="torchquantum", help="'none' to time ours only")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--child", choices=["keep", "default"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    workloads = args.workloads.split(",")
+    peers = [] if args.peers == "none" else args.peers.split(",")
+    if args.child:
+        import resource
+
+        out = child(args.child, workloads, args.repeats, args.min_seconds, peers)
+        out["peak"] = {"MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # Linux: KiB
+        print(json.dumps(out))
+        return 0
+
+    from common import RESULTS, machine_line, write_rows
+
+    date = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    machine = machine_line(1)
+    print(f"# bench_heap {date}\n# {machine}")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])))
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"keep": [], "default": []}
+    for rnd in range(args.rounds):
+        for mode in (("keep", "default") if rnd % 2 else ("default", "keep")):
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--workloads", args.workloads,
+                   "--repeats", str(args.repeats), "--min-seconds", str(args.min_seconds), "--peers", args.peers or "none"]
+            done = subprocess.run(cmd, cwd=HERE, env=dict(env, QAS_KEEP_FREED_MEMORY="1" if mode == "keep" else "0"),
+                                  capture_output=True, text=True)
+            if done.returncode:
+                print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"child exited {done.returncode}",
+                      file=sys.stderr)
+                return 1
+            runs[mode].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"round {rnd + 1}/{args.rounds}: " + ", ".join(
+            f"{w} ours {runs['default'][-1][w]['ours']:.2f} -> {runs['keep'][-1][w]['ours']:.2f} ms" for w in workloads), flush=True)
+
+    rows: list[dict[str, Any]] = []
+    for w in workloads:
+        for b in runs["keep"][0][w]:
+            default = statistics.median(r[w][b] for r in runs["default"])
+            keep = statistics.median(r[w][b] for r in runs["keep"])
+            per_round = [d[w][b] / k[w][b] for d, k in zip(runs["default"], runs["keep"])]
+            rows.append(dict(date=date, workload=w, backend=b, ms_default=round(default, 3), ms_keep=round(keep, 3),
+                             ratio=round(default / keep, 3), ratio_min=round(min(per_round), 3),
+                             ratio_max=round(max(per_round), 3), rounds=args.rounds, machine=machine))
+    lines = ["| workload | backend | ms (a step, or a training), glibc's default | ms, freed memory kept | default / kept (rounds' range) |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['workload']} | {r['backend']} | {r['ms_default']:.2f} | {r['ms_keep']:.2f} | "
+              f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) |" for r in rows]
+    peak = {m: statistics.median(r["peak"]["MiB"] for r in runs[m]) for m in runs}
+    lines.append(f"| (peak resident memory of a process, MiB) | | {peak['default']:.0f} | {peak['keep']:.0f} | |")
+    ours_tq = []
+    for w in workloads:
+        by = {r["backend"]: r for r in rows if r["workload"] == w}
+        tq = next((r for b, r in by.items() if b.startswith("torchquantum")), None)
+        if tq is not None:
+            ours_tq.append(f"- {w}: TorchQuantum / ours {tq['ms_default'] / by['ours']['ms_default']:.1f}x with glibc's "
+                           f"default in both, {tq['ms_keep'] / by['ours']['ms_keep']:.1f}x with freed memory kept in both, "
+                           f"{tq['ms_default'] / by['ours']['ms_keep']:.1f}x with it kept in ours only")
+    print("\n".join(lines + [""] + ours_tq))
+    if not args.no_write:
+        write_rows(RESULTS / "bench_heap.csv", rows)
+        head = ["# bench_heap: a training step with freed memory kept in the process, and with glibc's default", "",
+                f"Measured {date} by `python experiments/bench_heap.py --rounds {args.rounds} --repeats {args.repeats}` "
+                f"on {machine}. Each mode runs in its own processes ({args.rounds} of each, alternating); per process "
+                "the median over interleaved repeats, here the median over processes.", ""]
+        (RESULTS / "bench_heap.md").write_text("\n".join(head + lines + [""] + ours_tq) + "\n")
+        print(f"\nwrote {RESULTS / 'bench_heap.csv'} and bench_heap.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
