@@ -28,7 +28,8 @@ file's pool rebuilt into the cache), so no seed pretrains or rebuilds them, and 
 no search's CPU-minutes.
 
 Results: ``experiments/results/suite.csv``, ``suite_curves.csv``, ``suite_summary.md`` and
-``suite_<task>.png`` (``suite_quick*`` with ``--quick``). Resumable: finished rows are skipped.
+``suite_<task>.png`` (``suite_quick*`` with ``--quick``). Resumable: finished rows are skipped, and
+each search's run directory (``experiments/runs/<stem>/``, one folder per results stem) resumes.
 """
 
 from __future__ import annotations
@@ -325,7 +326,9 @@ def main() -> None:
     ap.add_argument("--cpu-minutes", type=float, default=10.0, help="CPU-minutes of each search")
     ap.add_argument("--max-budget", type=int, default=10_000, help="cap on unique circuits per search")
     ap.add_argument("--jobs", type=int, default=None, help="(task, seed) units run side by side (default: one per core)")
-    ap.add_argument("--runs", default=str(Path(__file__).resolve().parent / "runs" / "suite"))
+    ap.add_argument("--runs", default=None,
+                    help="folder of the searches' run directories (default: experiments/runs/<results stem>, so a "
+                         "suite under another --name never resumes this one's runs)")
     ap.add_argument("--summary-only", action="store_true")
     ap.add_argument("--name", default=None, help="results file stem (default: suite; suite_quick with --quick)")
     args = ap.parse_args()
@@ -336,6 +339,7 @@ def main() -> None:
     if args.quick:
         args.tasks, args.seeds, args.cpu_minutes = QUICK["tasks"], QUICK["seeds"], QUICK["cpu_minutes"]
     use_results(args.name or ("suite_quick" if args.quick else "suite"))
+    args.runs = args.runs or str(Path(__file__).resolve().parent / "runs" / STEM)
     if not args.summary_only:
         run(args)
     summarise()
