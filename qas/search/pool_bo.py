@@ -25,7 +25,10 @@ They are embedded, so the GP learns from them, and with ``mutants`` their edits 
 start. Their trials are marked ``{"op": "seed"}``: the report and the final round label them
 "seed SPEC", never as circuits the search found.
 
-The model's state is the evaluated data alone, so ``restore`` (tell in order) resumes exactly.
+The model's state is the evaluated data and the GP's hyperparameters, which are refitted on a
+geometric schedule and kept in between. Each EI proposal records how many observations they were
+last fitted on (``gp_fit_n``), so ``restore`` tells the history in order and refits them on that
+many: a resumed run proposes what the uninterrupted one did.
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ class PoolBO(Agent):
         self._dags: list[Any] = []  # evaluated circuits, beside _x and _y (mutation parents)
         self.gp = LatentGP(self.index.dim)
         self._next_refit = 0
+        self._fit_n = 0  # observations the GP's hyperparameters were last optimised on
 
     def propose(self, trial: Any, visited: Visited) -> Proposal:
         self.steps += 1
@@ -140,23 +144,37 @@ class PoolBO(Agent):
             return Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "random"})
         n = len(self._y)
         if n >= self._next_refit:  # hyperparameters on a geometric schedule (a fit is O(n^3) x steps)
-            self.gp.fit(np.stack(self._x), np.array(self._y))
-            self._next_refit = max(n + 1, math.ceil(n * self.refit_growth))
+            self._refit(n)
         else:  # keep the hyperparameters, condition on the new data
             self.gp.fit(np.stack(self._x), np.array(self._y), optimise=False)
         cand = free if len(free) <= self.max_candidates else rng.choice(free, self.max_candidates, replace=False)
         mean, std = self.gp.predict(self._z[cand])
         ei = expected_improvement(mean, std, max(self._y), self.xi * self.gp.sd)
         i = int(cand[int(np.argmax(ei))])
-        best = Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "ei", "ei": float(ei.max())})
+        best = Proposal(self.index.circuit(i), {"pool_index": i, "acquisition": "ei", "ei": float(ei.max()),
+                                                "gp_fit_n": self._fit_n})
         children, parents = self._mutants(visited)
         if children:
             mean, std = self.gp.predict(self._standardise(self.index.embed(children)))
             child_ei = expected_improvement(mean, std, max(self._y), self.xi * self.gp.sd)
             j = int(np.argmax(child_ei))
             if child_ei[j] > ei.max():
-                best = Proposal(children[j], {"acquisition": "ei-mutant", "ei": float(child_ei[j]), "parent": parents[j]})
+                best = Proposal(children[j], {"acquisition": "ei-mutant", "ei": float(child_ei[j]), "parent": parents[j],
+                                              "gp_fit_n": self._fit_n})
         return best
+
+    def _refit(self, n: int) -> None:
+        """Optimise the GP's hyperparameters on the first ``n`` observations; schedule the next refit."""
+        self.gp.fit(np.stack(self._x[:n]), np.array(self._y[:n]))
+        self._fit_n, self._next_refit = n, max(n + 1, math.ceil(n * self.refit_growth))
+
+    def restore(self, history: Sequence[Observation]) -> None:
+        """Tell ``history`` in order, then refit the hyperparameters where the run last did
+        (``gp_fit_n`` of its last EI proposal; runs from before it was recorded refit at the next step)."""
+        super().restore(history)
+        fitted = [int(o.info["gp_fit_n"]) for o in history if not o.revisit and "gp_fit_n" in o.info]
+        if fitted and 3 <= fitted[-1] <= len(self._y):
+            self._refit(fitted[-1])
 
     def _standardise(self, latents: np.ndarray) -> np.ndarray:
         return (np.asarray(latents, dtype=np.float64) - self._mu) / self._sd
