@@ -38,9 +38,9 @@ TRAININGS = {"train-fashion-10": ("fashion-10", "qml-10q"), "train-fashion-2": (
 
 
 def training(name: str) -> Any:
-    """``qas.trainer.train`` of ``u3cu3:2`` on the task of ``TRAININGS[name]``, one epoch."""
+    """``qas.train`` of ``u3cu3:2`` on the task of ``TRAININGS[name]``, one epoch."""
+    from qas import TrainConfig, train
     from qas.tasks import make_task
-    from qas.trainer import TrainConfig, train
     from search_spaces import build_ansatz, load_space
 
     task_name, space = TRAININGS[name]
@@ -49,28 +49,20 @@ def training(name: str) -> Any:
     return lambda: train(dag, task, config)
 
 
-def child(mode: str, workloads: list[str], repeats: int, min_seconds: float, peers: list[str]) -> dict[str, dict[str, float]]:
-    """Milliseconds per step (or training), ``{workload: {backend: ms}}``, in this process set as
-    ``mode`` (the parent sets ``QAS_KEEP_FREED_MEMORY`` to match, which the trainer reads)."""
+def child(mode: str, workloads: list[str], repeats: int) -> dict[str, dict[str, float]]:
+    """Milliseconds per training, ``{workload: {"ours": ms}}``, in this process set as ``mode``
+    (the parent sets ``QAS_KEEP_FREED_MEMORY`` to match, which the trainer reads)."""
+    import resource
+
     import torch
-    from bench_peers import backends_for, peers as find_peers, workload
     from common import median_seconds
 
-    from qas.backends.heap import keep_freed_memory
+    from qas.backends import keep_freed_memory
 
     assert keep_freed_memory() == (mode == "keep"), "glibc's mallopt is not available here"
     torch.set_num_threads(1)
-    found, _ = find_peers(peers)
-    out: dict[str, dict[str, float]] = {}
-    for name in workloads:
-        if name in TRAININGS:
-            med = median_seconds({"ours": (training(name), 0.0)}, repeats)
-            out[name] = {"ours": 1e3 * med["ours"]}
-            continue
-        w = workload(name, 256)
-        backends = [(b, s) for b, s, _ in backends_for(w, found) if b == "ours" or b.startswith("torchquantum")]
-        med = median_seconds({b: (lambda s=s: s(w.params), min_seconds) for b, s in backends}, repeats)
-        out[name] = {b: 1e3 * t for b, t in med.items()}
+    out = {name: {"ours": 1e3 * median_seconds({"ours": (training(name), 0.0)}, repeats)["ours"]} for name in workloads}
+    out["peak"] = {"MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # Linux: KiB
     return out
 
 
@@ -86,13 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", choices=["keep", "default"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     workloads = args.workloads.split(",")
-    peers = [] if args.peers == "none" else args.peers.split(",")
+    steps = [w for w in workloads if w not in TRAININGS]
+    trainings = [w for w in workloads if w in TRAININGS]
     if args.child:
-        import resource
-
-        out = child(args.child, workloads, args.repeats, args.min_seconds, peers)
-        out["peak"] = {"MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # Linux: KiB
-        print(json.dumps(out))
+        print(json.dumps(child(args.child, trainings, args.repeats)))
         return 0
 
     from common import RESULTS, machine_line, write_rows
@@ -102,23 +91,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# bench_heap {date}\n# {machine}")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])))
     runs: dict[str, list[dict[str, dict[str, float]]]] = {"keep": [], "default": []}
+
+    def last_json(cmd: list[str], mode: str) -> dict[str, dict[str, float]]:
+        done = subprocess.run(cmd, cwd=HERE, env=dict(env, QAS_KEEP_FREED_MEMORY="1" if mode == "keep" else "0"),
+                              capture_output=True, text=True)
+        if done.returncode:
+            tail = (done.stderr.strip() or done.stdout.strip() or f"exited {done.returncode}").splitlines()[-1]
+            raise SystemExit(f"bench_heap.py: {Path(cmd[1]).name} ({mode}) failed: {tail}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
     for rnd in range(args.rounds):
         for mode in (("keep", "default") if rnd % 2 else ("default", "keep")):
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--workloads", args.workloads,
-                   "--repeats", str(args.repeats), "--min-seconds", str(args.min_seconds), "--peers", args.peers or "none"]
-            done = subprocess.run(cmd, cwd=HERE, env=dict(env, QAS_KEEP_FREED_MEMORY="1" if mode == "keep" else "0"),
-                                  capture_output=True, text=True)
-            if done.returncode:
-                print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"child exited {done.returncode}",
-                      file=sys.stderr)
-                return 1
-            runs[mode].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            out: dict[str, dict[str, float]] = {}
+            if steps:  # bench_peers.py in a process of its own, which sets the allocator as the trainer does
+                out.update(last_json([sys.executable, str(HERE / "bench_peers.py"), "--workloads", ",".join(steps),
+                                      "--peers", args.peers, "--repeats", str(args.repeats), "--min-seconds",
+                                      str(args.min_seconds), "--no-write", "--json"], mode))
+            if trainings:
+                out.update(last_json([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--workloads",
+                                      ",".join(trainings), "--repeats", str(args.repeats)], mode))
+            runs[mode].append(out)
         print(f"round {rnd + 1}/{args.rounds}: " + ", ".join(
             f"{w} ours {runs['default'][-1][w]['ours']:.2f} -> {runs['keep'][-1][w]['ours']:.2f} ms" for w in workloads), flush=True)
 
     rows: list[dict[str, Any]] = []
     for w in workloads:
-        for b in runs["keep"][0][w]:
+        for b in [b for b in runs["keep"][0][w] if b == "ours" or b.startswith("torchquantum")]:
             default = statistics.median(r[w][b] for r in runs["default"])
             keep = statistics.median(r[w][b] for r in runs["keep"])
             per_round = [d[w][b] / k[w][b] for d, k in zip(runs["default"], runs["keep"])]
@@ -129,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
              "|---|---|---|---|---|"]
     lines += [f"| {r['workload']} | {r['backend']} | {r['ms_default']:.2f} | {r['ms_keep']:.2f} | "
               f"{r['ratio']:.2f}x ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) |" for r in rows]
-    peak = {m: statistics.median(r["peak"]["MiB"] for r in runs[m]) for m in runs}
-    lines.append(f"| (peak resident memory of a process, MiB) | | {peak['default']:.0f} | {peak['keep']:.0f} | |")
+    if trainings:
+        peak = {m: statistics.median(r["peak"]["MiB"] for r in runs[m]) for m in runs}
+        lines.append(f"| (peak resident memory of a training process, MiB) | | {peak['default']:.0f} | {peak['keep']:.0f} | |")
     ours_tq = []
     for w in workloads:
         by = {r["backend"]: r for r in rows if r["workload"] == w}

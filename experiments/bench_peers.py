@@ -64,8 +64,7 @@ from common import (RESULTS, init_params, machine_line, median_seconds, ry_cnot_
                     trainer_outputs, write_rows)
 
 from qas import CircuitDAG, feature_symbols, param_symbols, to_cirq
-from qas.backends import TorchCircuit
-from qas.backends.heap import keep_freed_memory
+from qas.backends import TorchCircuit, keep_freed_memory
 from qas.tasks import Batch, make_task
 from search_spaces import build_ansatz, load_space
 
@@ -427,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-rev", default=None, metavar="REV",
                     help="also time our backend as of this git revision (its torch_sv, torch_plan, torch_tables)")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--json", action="store_true", help="end with one JSON line: {workload: {backend: ms per step}}")
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.min_seconds = 3, 0.15
@@ -456,6 +456,13 @@ def main(argv: list[str] | None = None) -> int:
                              machine=machine))
         print("\n".join(table([r for r in rows if r["workload"] == name])))
     print("\n" + "\n".join(summary(rows)))
+    if args.json:
+        import json
+
+        out: dict[str, dict[str, float]] = {}
+        for r in rows:
+            out.setdefault(r["workload"], {})[r["backend"]] = r["ms_per_step"]
+        print(json.dumps(out))
     if not args.no_write:
         write_rows(RESULTS / "bench_peers.csv", rows)
         head = [f"# bench_peers: one training step, peers against ours", "",

@@ -12,6 +12,7 @@
 - :mod:`~qas.backends.noise`: noise models for noisy scoring;
 - :mod:`~qas.backends.predictors`: training-free predictors (expressibility, entangling
   capability, gradient variance, Clifford noise resilience);
+- :mod:`~qas.backends.heap`: the training process keeps the memory it frees (``keep_freed_memory``);
 - :mod:`~qas.backends.devices`: Google processors (cirq-google): qubits, native gates, calibrated noise.
 
 The names below import lazily, so ``import qas.backends`` imports neither torch nor qsim.
@@ -46,6 +47,7 @@ _EXPORTS = {
     "Routed": "qas.backends.devices",
     "QsimTrajectoryExpectation": "qas.backends.qsim_noisy",
     "TorchCircuit": "qas.backends.torch_sv",
+    "keep_freed_memory": "qas.backends.heap",
     "readout": "qas.backends.torch_sv",
     "torch_readout": "qas.backends.torch_sv",
     "QsimBatchExpectation": "qas.backends.qsim_fast",
