@@ -4,12 +4,12 @@ glibc's allocator serves 1-2 MiB blocks (a 10-qubit QNN's states at batch 256) w
 and gives them back to the kernel when they are freed, so each step faults its states in
 again. :func:`qas.backends.heap.keep_freed_memory` raises its mmap and trim thresholds, which
 the trainer does in every process. The setting is per process and cannot be undone, so this
-script times the two in separate processes, ``--rounds`` pairs of them in alternating order;
-each child times the step of ``bench_peers.py``'s workloads (``qnn4``, ``qnn10``, ``vqe8``:
-ours, and TorchQuantum where it is installed, see ``bench_peers.py``) as the median over
-interleaved repeats, and the trainer's own ``train`` for one epoch at batch 256 of ``u3cu3:2`` on
-fashion-10 and fashion-2 (``train-fashion-10``, ``train-fashion-2``: a search's candidate
-training, validation scoring included). Reported per workload and backend: the median over rounds of each child's
+script times the two in separate processes, ``--rounds`` pairs of them in alternating order:
+``bench_peers.py --json`` for its step workloads (``qnn4``, ``qnn10``, ``vqe8``: ours, and
+TorchQuantum where it is installed), the median over interleaved repeats, and a child of this
+script for ``qas.train`` of ``u3cu3:2`` for one epoch at batch 256 on fashion-10 and fashion-2
+(``train-fashion-10``, ``train-fashion-2``: a search's candidate training, validation scoring
+included); ``QAS_KEEP_FREED_MEMORY`` sets each process's mode. Reported per workload and backend: the median over rounds of each child's
 median, and the ratio without / with (>1: keeping freed memory is faster).
 
     python experiments/bench_heap.py                      # 5 rounds, ~3 min with TorchQuantum
@@ -69,7 +69,7 @@ def child(mode: str, workloads: list[str], repeats: int) -> dict[str, dict[str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workloads", default="qnn4,qnn10,vqe8,train-fashion-10,train-fashion-2",
-                    help="of bench_peers.py's (one step) and " + ", ".join(TRAININGS) + " (one epoch of qas.trainer.train)")
+                    help="of bench_peers.py's (one step) and " + ", ".join(TRAININGS) + " (one epoch of qas.train)")
     ap.add_argument("--rounds", type=int, default=5, help="pairs of processes (one of each mode)")
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats in each process")
     ap.add_argument("--min-seconds", type=float, default=0.2)

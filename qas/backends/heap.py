@@ -3,7 +3,8 @@
 A training step of a 10-qubit QNN at batch 256 allocates some thirty 1-2 MiB tensors (states,
 their gradients) and frees them by the end of the step. glibc serves such sizes with ``mmap``
 and returns them to the kernel on ``free`` (or trims them off the heap's top), so every step
-faults in and zero-fills the same megabytes anew: that took a third or more of the step
+faults in and zero-fills the same megabytes anew: how often depends on what the process freed
+before (glibc raises its threshold after large frees), and it cost a fashion-10 epoch up to 1.68x
 (``experiments/bench_heap.py``). Raising glibc's mmap threshold to its maximum (32 MiB) and its
 trim threshold well above it keeps freed blocks in the process heap for the next step. The
 price is that the process's resident memory stays at its peak, which for our trainings is a few
