@@ -257,7 +257,9 @@ class TorchCircuit:
         its wires' factors only, then all factors multiplied together."""
         prog, mats = self.program, blocks["left"]
         rows = wires.shape[0]
-        slots: list[torch.Tensor | None] = list(wires.permute(1, 2, 0).unbind(0))  # per wire (2, rows)
+        # per wire (2, rows), contiguous: a product of strided factors comes out strided (torch
+        # follows its inputs' layout), and the last one's copy into the state cost 10x its product
+        slots: list[torch.Tensor | None] = list(wires.permute(1, 2, 0).contiguous().unbind(0))
 
         def product(ids: tuple[int, ...]) -> torch.Tensor:
             out = slots[ids[0]]
