@@ -54,7 +54,9 @@ class Program:
     ``feature_idx[k]``, or ``(k, positions)`` of one-wire matrices to Kronecker-multiply),
     ``dims`` the permutation of the ``(2,) * n + (rows,)`` state that brings the step's wires
     first, or for a single state the positions to gather (:func:`single_state_order`), or
-    None if the state is already laid out for the step. ``final_dims`` likewise, back to the
+    None if the state is already laid out for the step, or for a block an int ``a``: its wires
+    are already the axes ``a, ..., a + k - 1``, where it applies in place (:func:`physical_order`).
+    ``final_dims`` likewise, back to the
     basis order.
     """
 
@@ -413,30 +415,57 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
     """Each item's wires in the order its matrix is built for, and the permutation it needs.
 
     The state is kept as ``(2**n, rows)``, the batch innermost, in a "physical" wire order that
-    the items permute lazily: an item acts on the first k physical axes, so it needs a copy (a
-    permute) only when its wires are not already there; its matrix is built for the wires in
-    that physical order. With the batch innermost every such copy moves runs of ``rows``
+    the items permute lazily: a feature item acts on the first k physical axes, a block on any
+    k consecutive ones (in place: a batched matmul over the axes before them), so a step needs
+    a copy (a permute) only when its wires are not already there; its matrix is built for the
+    wires in that physical order. A permute lays out the next blocks' wires too
+    (:func:`_lay_out`): a 10-qubit QNN's ring of five blocks on the whole state permutes twice,
+    not five times (1.05x on its step, experiments/bench_peers.py --compare-rev). With the batch innermost every such copy moves runs of ``rows``
     amplitudes; with the batch outermost, as before, a permutation that ends on a short run
     copied amplitude by amplitude (up to 17x slower on a 10-qubit QNN's ring).
     Returns ``(kind, id, order, dims)`` per item (``dims`` over the ``n`` wire axes and the
-    batch axis last) and the final permutation back (or None). ``start``: the wire order of
+    batch axis last, or a block's first axis in place) and the final permutation back (or None). ``start``: the wire order of
     the first item's state (the basis order if None).
     """
     perm = list(range(n)) if start is None else list(start)
-    plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | None]] = []
-    for kind, x in items:
-        wires = blocks[x][0] if kind == "block" else tuple(w for c in groups[x] for w in chains[c][0])
+    plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | int | None]] = []
+    spans = [blocks[x][0] if kind == "block" else tuple(w for c in groups[x] for w in chains[c][0]) for kind, x in items]
+    for at, (kind, x) in enumerate(items):
+        wires = spans[at]
         k = len(wires)
-        if set(perm[:k]) == set(wires):
-            order, dims = tuple(perm[:k]), None
+        lo = _run_at(perm, wires) if kind == "block" else 0 if set(perm[:k]) == set(wires) else None
+        if lo is not None:
+            order, dims = tuple(perm[lo:lo + k]), lo or None
         else:
-            order = wires
-            new = list(order) + [w for w in perm if w not in wires]
+            new = _lay_out(spans[at:], [kind for kind, _ in items[at:]], perm)
             dims = tuple(perm.index(w) for w in new) + (n,)
             perm = new
+            order = tuple(perm[:k])
         plan.append((kind, x, order, dims))
     final = None if perm == list(range(n)) else tuple(perm.index(w) for w in range(n)) + (n,)
     return plan, final
+
+
+def _run_at(perm: list[int], wires: tuple[int, ...]) -> int | None:
+    """The first axis of a run of consecutive axes of ``perm`` that holds exactly ``wires``, or None."""
+    k, want = len(wires), set(wires)
+    return next((a for a in range(len(perm) - k + 1) if set(perm[a:a + k]) == want), None)
+
+
+def _lay_out(spans: list[tuple[int, ...]], kinds: list[str], perm: list[int]) -> list[int]:
+    """A wire order that puts ``spans[0]`` first and keeps as many of the next spans as it can
+    on runs of consecutive axes (blocks applied in place, no permute): each next block's wires
+    that are already placed must end the order so far, and the rest are appended, those that
+    the block after it shares last. A ring of 4-qubit blocks on 10 wires then needs a permute
+    every third block, not every block. The wires no span reached keep their order."""
+    order: list[int] = []
+    for j, wires in enumerate(spans):
+        placed = [w for w in order if w in wires]
+        if (j and kinds[j] != "block") or set(order[len(order) - len(placed):]) != set(placed):
+            break
+        later = set(spans[j + 1]) if j + 1 < len(spans) else set()
+        order += sorted((w for w in wires if w not in order), key=lambda w: w in later)
+    return order + [w for w in perm if w not in order]
 
 
 def full_permutation(s: np.ndarray, qubits: tuple[int, ...], n: int, states: np.ndarray | None = None) -> np.ndarray:

@@ -20,7 +20,8 @@ operations, with the same maths, which :meth:`TorchCircuit.state` runs:
 - the input-independent gates meet the batch as one matmul per fused block (all ``n`` qubits,
   i.e. one unitary, for ``n <= 5``), each block's matrix a balanced tree of batched matmuls;
   between blocks the state is held as ``(2**n, B)``, the batch innermost, so that bringing a
-  block's wires together copies runs of ``B`` amplitudes (a single state: one gather);
+  block's wires together copies runs of ``B`` amplitudes (a single state: one gather); a block
+  whose wires are consecutive axes already applies in place, as one batched matmul;
 - re-uploaded feature gates meet it as per-input chains and Kronecker products (a product on
   every wire as two half-size ones from both sides, :func:`_kron_apply`);
 - :meth:`TorchCircuit.outputs` (the trainer's path) reads ``<Z>`` in the last step's wire order
@@ -298,6 +299,10 @@ class TorchCircuit:
         for kind, (k, pos), reorder in prog.items:
             if kind == "feature" and rows != b:
                 state, rows = state.expand(dim, b), b
+            if isinstance(reorder, int):  # the block's wires are the axes from ``reorder`` on: in place
+                m = mats[k][pos]
+                state = torch.bmm(m.expand(2**reorder, *m.shape), state.view(2**reorder, 2**k, -1)).view(dim, rows)
+                continue
             if reorder is not None:
                 state = self._permuted(state, reorder, rows)
             if kind == "block":

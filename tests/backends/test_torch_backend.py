@@ -412,3 +412,59 @@ def test_random_circuits_with_factored_blocks_match_the_plan_without_them(space)
         np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
         np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
     assert factored >= 1
+
+
+def _with_blocks_first(dag: CircuitDAG) -> TorchCircuit:
+    """The circuit compiled as before in-place blocks: every step's wires permuted to the first axes."""
+    import qas.backends.torch_plan as plan
+
+    run_at, lay_out = plan._run_at, plan._lay_out
+    plan._run_at = lambda perm, wires: 0 if set(perm[:len(wires)]) == set(wires) else None
+    plan._lay_out = lambda spans, kinds, perm: list(spans[0]) + [w for w in perm if w not in spans[0]]
+    try:
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+    finally:
+        plan._run_at, plan._lay_out = run_at, lay_out
+    assert not any(isinstance(d, int) for *_, d in circ.program.items)
+    return circ
+
+
+def test_a_ring_of_blocks_runs_in_place_with_a_permute_every_third_block():
+    """``u3cu3q:2`` on 10 qubits: after the factored blocks, five blocks on the whole state, of
+    which three act in place on consecutive wire axes (no permute) and two permute first, not
+    five; the states are Cirq's to 1e-10."""
+    from search_spaces import build_ansatz
+
+    dag = build_ansatz("u3cu3q:2", load_space("qml-10q"))
+    circ = TorchCircuit(dag, dtype=torch.complex128)
+    dims = [d for *_, d in circ.program.items]
+    assert len(dims) == 5 and sum(isinstance(d, int) for d in dims) == 3 and sum(isinstance(d, tuple) for d in dims) == 2
+    feats = RNG.uniform(-np.pi, np.pi, (2, dag.num_features))
+    p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
+    states = circ.state(p0, feats).numpy()
+    for b in range(2):
+        want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(10), dtype=np.complex128)
+        np.testing.assert_allclose(states[b], want, atol=1e-10)
+
+
+@pytest.mark.parametrize("space", ["qml-10q", "qml-10q-reup-w"])
+def test_random_circuits_with_in_place_blocks_match_the_plan_without_them(space):
+    """Random cells: outputs and gradients with blocks applied in place equal those with every
+    block's wires permuted first, to rounding (complex128); some plans do run in place."""
+    rng = random.Random(11)
+    in_place = 0
+    for _ in range(8):
+        dag = sample_circuit(load_space(space), rng)
+        circ = TorchCircuit(dag, dtype=torch.complex128)
+        in_place += sum(isinstance(d, int) for *_, d in circ.program.items)
+        x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (4, dag.num_features))) if dag.num_features else None
+        p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
+        res = []
+        for c in (circ, _with_blocks_first(dag)):
+            p = torch.tensor(p0, requires_grad=True)
+            out = c.outputs(p, x, Readout("z"))
+            (out * torch.as_tensor(np.random.default_rng(1).normal(size=out.shape))).sum().backward()
+            res.append((out.detach().numpy(), p.grad.numpy()))
+        np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
+        np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
+    assert in_place >= 1
