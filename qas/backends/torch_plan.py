@@ -25,6 +25,7 @@ index arrays computed here; :class:`~qas.backends.torch_sv.TorchCircuit` runs th
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
@@ -73,6 +74,8 @@ class Program:
     #: ``((k, position), slots merged, dims or None)``; then the slots multiplied into the state
     factored: list[tuple[tuple[int, int], tuple[int, ...], tuple[int, ...] | None]] = field(default_factory=list)
     factor_slots: tuple[int, ...] = ()
+    #: the last factored block joins every factor, sharing this many wires with its first slot
+    join_wires: int = 0
     batched: bool = False                     # some step reads the per-input table
     batch_head: int = 0                       # how much of the shared table heads the per-input table
     real: bool = False                        # real gates only: positions hold no (re, im) axis
@@ -121,7 +124,7 @@ def compile_circuit(dag: CircuitDAG, *, dtype: torch.dtype, block_qubits: int | 
     rest = gates_late(ops, rest, lambda i: ops[i].source == "feature")
     blocks, fchains, items = fuse(ops, rest, block_qubits)
     items, groups = group_one_wire_chains(items, blocks, fchains, min(KRON_QUBITS, n))
-    head, prog.factor_slots, start = factor_blocks(items, blocks, n) if prefix_idx is not None else ([], (), None)
+    head, prog.factor_slots, start, prog.join_wires = factor_blocks(items, blocks, n) if prefix_idx is not None else ([], (), None, 0)
     plan, prog.final_dims = physical_order(items[len(head):], blocks, fchains, groups, n, start)
     plan = [("block", x, order, None) for x, order, _, _ in head] + plan
     prog.block_idx, where = block_gathers(tables, plan, blocks)
@@ -369,8 +372,15 @@ def group_one_wire_chains(items: list[Item], blocks: list[Group], chains: list[G
     return merged, groups
 
 
+#: the most wires a joining block may share with the one factor it cuts (:func:`factor_blocks`):
+#: its state is a sum of ``2**c`` products over the state, which beats the whole product, its
+#: permute and the block's matmul in the case measured (c = 1, the ring's); for more shared
+#: wires the matmul is kept
+JOIN_QUBITS = 1
+
+
 def factor_blocks(items: list[Item], blocks: list[Group],
-                  n: int) -> tuple[list[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...], list[int]]:
+                  n: int) -> tuple[list[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]], tuple[int, ...], list[int], int]:
     """The leading blocks that act on a factor of the product state, not on all of it.
 
     After the prefix the state is a product of one-qubit states; a block entangles only its
@@ -379,21 +389,44 @@ def factor_blocks(items: list[Item], blocks: list[Group],
     whole state: on a 10-qubit QNN's ring of 4-qubit blocks, 16 and 128 amplitudes a row, not
     1,024, for the first two blocks. Slot ``q`` starts as wire ``q``'s factor; a block
     multiplies its slots together (into the first) and, if its wires are not the first axes,
-    permutes them there. Returns per factored block ``(block id, its wires, slots, dims or
-    None)``, the slots left (their product, smallest first, is the whole state) and the wire
-    order of that product.
+    permutes them there.
+
+    The block that joins every factor runs on them too when all but one lie inside it and it
+    shares at most ``JOIN_QUBITS`` wires ``C`` with that one, ``P``: the block's matrix times
+    the product of the others is, per row, a ``2**k x 2**|C|`` matrix, and the state is its sum
+    of products with ``P``'s ``2**|C|`` slices (the ring's third block: two products over the
+    state where the whole product, its permute and a 16-wide matmul were; 1.04x on the step,
+    experiments/bench_peers.py --compare-rev). Its entry's slots are ``P``'s first, its dims
+    bring ``C`` to ``P``'s first axes and lay out the rest of ``P`` for the blocks after it
+    (:func:`_lay_out`).
+
+    Returns per factored block ``(block id, its wires, slots, dims or None)``, the slots left
+    (their product, smallest first, is the whole state; none after a joining block), the wire
+    order of the whole state and ``|C|`` (0: no joining block).
     """
     slots = {q: [q] for q in range(n)}   # slot -> its wires, in axis order
     slot_of = list(range(n))
     head = []
-    for kind, x in items:
+    for at, (kind, x) in enumerate(items):
         if kind != "block":
             break
         wires = blocks[x][0]
         ids = tuple(dict.fromkeys(slot_of[w] for w in wires))
         merged = [w for s in ids for w in slots[s]]
         if len(merged) >= n:
-            break
+            cut = [s for s in ids if not set(slots[s]) <= set(wires)]
+            if not head or len(cut) != 1 or len(set(slots[cut[0]]) & set(wires)) > JOIN_QUBITS:
+                break
+            p = slots[cut[0]]
+            shared = [w for w in p if w in wires]
+            others = [s for s in ids if s != cut[0]]
+            order = tuple(shared + [w for s in others for w in slots[s]])
+            upcoming = [blocks[y][0] for _, y in itertools.takewhile(lambda it: it[0] == "block", items[at + 1:])]
+            after = _lay_out(upcoming, ["block"] * len(upcoming), list(order)) if upcoming else list(order)
+            rest = sorted((w for w in p if w not in wires), key=lambda w: after.index(w) if w in after else n)
+            dims = None if p[:len(shared)] == shared else tuple(p.index(w) for w in shared + rest) + (len(p),)
+            head.append((x, order, (cut[0], *others), dims))
+            return head, (), list(order) + rest, len(shared)
         k = len(wires)
         order = tuple(merged[:k]) if set(merged[:k]) == set(wires) else tuple(wires)
         new = list(order) + [w for w in merged if w not in order]
@@ -405,9 +438,9 @@ def factor_blocks(items: list[Item], blocks: list[Group],
         for w in new:
             slot_of[w] = ids[0]
     if not head:
-        return [], (), list(range(n))
+        return [], (), list(range(n)), 0
     final = tuple(sorted(slots, key=lambda s: (len(slots[s]), s)))
-    return head, final, [w for s in final for w in slots[s]]
+    return head, final, [w for s in final for w in slots[s]], 0
 
 
 def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], groups: list[list[int]],

@@ -268,13 +268,27 @@ class TorchCircuit:
                 out = (out[:, None, :] * slots[s][None, :, :]).reshape(-1, rows)
             return out
 
-        for (k, pos), ids, dims in prog.factored:
+        for (k, pos), ids, dims in prog.factored[:-1] if prog.join_wires else prog.factored:
             t = product(ids)
             g = t.shape[0].bit_length() - 1
             if dims is not None:
                 t = t.reshape((2,) * g + (rows,)).permute(dims).reshape(2**g, rows)
             slots[ids[0]] = (mats[k][pos] @ t.reshape(2**k, -1)).view(2**g, rows)
-        return product(prog.factor_slots)
+        if not prog.join_wires:
+            return product(prog.factor_slots)
+        # the joining block: its matrix times the product of the whole factors is, per row, a
+        # (2**k, 2**c) matrix, and the state its sum of products with the cut factor's 2**c slices
+        (k, pos), ids, dims = prog.factored[-1]
+        c, cut = prog.join_wires, slots[ids[0]]
+        g = cut.shape[0].bit_length() - 1
+        if dims is not None:
+            cut = cut.reshape((2,) * g + (rows,)).permute(dims).reshape(2**g, rows)
+        m = (mats[k][pos].reshape(2 ** (k + c), -1) @ product(ids[1:])).view(2**k, 2**c, 1, rows)
+        cut = cut.view(2**c, 2 ** (g - c), rows)
+        state = m[:, 0] * cut[0]
+        for j in range(1, 2**c):
+            state = state.addcmul(m[:, j], cut[j])
+        return state.view(2**self.n, rows)
 
     def _apply_items(self, state: torch.Tensor, blocks: dict[str, dict[int, tuple[torch.Tensor, ...]]],
                      per_input: torch.Tensor | None, b: int, in_layout: bool = False) -> torch.Tensor:
