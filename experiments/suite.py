@@ -56,8 +56,8 @@ def use_results(stem: str) -> None:
 
 STEM = "suite"
 #: method -> qas.search options; "default" is what ``qas search`` does with no --agent (since
-#: this suite chose it: bo-pool on the params-pre-filtered pool, warm-started from the baselines
-#: that lie in the space, with mutants). "reinforce" and "bo-pool" are the defaults it replaced;
+#: this suite chose it: bo-pool on the params-pre-filtered pool, or the whole pool for a small
+#: dataset, warm-started from the baselines that lie in the space, with mutants). "reinforce" and "bo-pool" are the defaults it replaced;
 #: they and the other variants run with ``--methods``.
 SEARCHES: dict[str, dict[str, Any]] = {
     "default": {}, "random": {"agent": "random"}, "evolution": {"agent": "evolution"},
@@ -65,6 +65,11 @@ SEARCHES: dict[str, dict[str, Any]] = {
     # the default until 2026-12-05: bo-pool on the pre-filtered pool, no mutants, no warm start
     "bo-pool": {"agent": "bo-pool", "prefilter": "params"},
     "bo-pool+mutants": {"agent": "bo-pool", "prefilter": "params", "agent_options": {"mutants": 64}},
+    # the default with the params pre-filter whatever the data: the default until 2026-12-06 on
+    # datasets of fewer than SMALL_DATA_ROWS training rows (suite_small_data)
+    "default-params": {"prefilter": "params"},
+    # the default on the whole pool: what it does on those datasets since then
+    "default-all": {"prefilter": "none"},
 }
 BASELINES = "default,random,evolution"
 QUICK = {"tasks": "tfim-8,iris,LiH", "seeds": 2, "cpu_minutes": 0.5}

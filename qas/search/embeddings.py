@@ -14,7 +14,8 @@ evolution instead (:func:`plan`).
 
 The default agent on a latent space is ``bo-pool`` on the quarter of the pool with the most
 trainable angles (``DEFAULT_PREFILTER``), chosen by ``experiments/suite.py`` at equal CPU and by
-the held-out tabular runs (``experiments/README.md`` §5-6). Where the hand-designed baselines
+the held-out tabular runs (``experiments/README.md`` §5-6); a task may search the whole pool
+instead (``Task.default_prefilter``: regression does). Where the hand-designed baselines
 (``u3cu3:2``, ``hea:2``) lie in the space it starts from them and lets one-gate edits of its best
 circuits compete with the pool (``WARM_START``), so it can return circuits the pool lacks.
 """
@@ -50,17 +51,19 @@ class DefaultSearch:
     why: str
 
 
-def _latent_default(space: Any, why: str, seeds: list[str] | None) -> DefaultSearch:
-    """bo-pool on the pre-filtered pool; warm-started from ``seeds`` (the user's) or else from the
-    baselines that lie in the space, if any (the suite: mutants alone did not help where none
-    does, ``experiments/README.md`` §6)."""
+def _latent_default(space: Any, why: str, seeds: list[str] | None, prefilter: str = DEFAULT_PREFILTER) -> DefaultSearch:
+    """bo-pool on the pre-filtered pool (``prefilter``, the task's; ``"none"``: the whole pool);
+    warm-started from ``seeds`` (the user's) or else from the baselines that lie in the space, if
+    any (the suite: mutants alone did not help where none does, ``experiments/README.md`` §6)."""
     from search_spaces.ansatze import baselines_in
 
+    if prefilter == "none":
+        why = why.replace(_DEFAULT, "GP BO over the latents of the whole pool (the task's choice: no pre-filter)")
     seeds = list(seeds) if seeds else baselines_in(space)
     if not seeds:
-        return DefaultSearch(DEFAULT_AGENT, DEFAULT_PREFILTER, {}, why)
+        return DefaultSearch(DEFAULT_AGENT, prefilter, {}, why)
     options = {**WARM_START, "seed_circuits": seeds}
-    return DefaultSearch(DEFAULT_AGENT, DEFAULT_PREFILTER, options,
+    return DefaultSearch(DEFAULT_AGENT, prefilter, options,
                          f"{why}, warm-started from {', '.join(seeds)}, with one-gate edits of the best circuits "
                          f"competing (mutants={options['mutants']})")
 
@@ -86,15 +89,17 @@ def available(space: Any, embeddings: str | None = None) -> Path | None:
     return cached if cached.is_file() else None
 
 
-def plan(space: Any, budget: int, embeddings: str | None = None, seeds: list[str] | None = None) -> DefaultSearch:
+def plan(space: Any, budget: int, embeddings: str | None = None, seeds: list[str] | None = None,
+         prefilter: str = DEFAULT_PREFILTER) -> DefaultSearch:
     """The default search of ``space``: its agent, pre-filter (or None), agent options and why;
-    ``seeds``, the user's warm start, replace the baselines it would start from."""
+    ``seeds``, the user's warm start, replace the baselines it would start from; ``prefilter``:
+    the task's (:attr:`qas.tasks.Task.default_prefilter`)."""
     found = available(space, embeddings)
     if found is not None:
-        return _latent_default(space, f"{_DEFAULT} of {found}", seeds)
+        return _latent_default(space, f"{_DEFAULT} of {found}", seeds, prefilter)
     if budget >= PRETRAIN_MIN_BUDGET:
         return _latent_default(space, f"{_DEFAULT}, pretrained on first use for {space.cell_space.name} "
-                                      f"(cached in {cached_path(space.cell_space).parent})", seeds)
+                                      f"(cached in {cached_path(space.cell_space).parent})", seeds, prefilter)
     return DefaultSearch("evolution", None, {"seed_circuits": list(seeds)} if seeds else {}, (
         f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "
         f"{budget} (< {PRETRAIN_MIN_BUDGET}) pretraining them costs more than it saves"))

@@ -70,7 +70,8 @@ def prepare(config: SearchConfig, run_dir: str | Path, *, resume: bool = True) -
     from qas.search.embeddings import DefaultSearch, plan
 
     default = plan(space, config.budget, config.embeddings,
-                   config.agent_options.get("seed_circuits") if config.agent is None else None)
+                   config.agent_options.get("seed_circuits") if config.agent is None else None,
+                   prefilter=task.default_prefilter)
     cfg_path = run_dir / "config.toml"
     started = read_run_config(cfg_path) if cfg_path.exists() else None  # the run being resumed, if any
     if config.agent is None and started is not None:  # a run started with an earlier default keeps it

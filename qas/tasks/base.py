@@ -55,6 +55,10 @@ class Task(ABC):
     #: the final round's training this task needs other than ``FINAL_TRAIN`` (a user's
     #: ``[search.final_train]`` still wins); e.g. more epochs on a small dataset
     final_train: dict[str, Any] = {}
+    #: the pre-filter of the default search on this task (``qas.search.prefilter``; a user's
+    #: ``--prefilter`` or ``--agent`` still wins): ``"params"``, the quarter of the pool with the
+    #: most trainable angles, or ``"none"``, the whole pool
+    default_prefilter: ClassVar[str] = "params"
     #: the task reads a dataset: :func:`qas.tasks.build_task` passes it ``data_dir`` and
     #: ``train_limit`` (and refuses ``data_dir`` for every other task)
     uses_data: ClassVar[bool] = False

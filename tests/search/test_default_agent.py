@@ -1,7 +1,7 @@
-"""The default search, chosen by the suite: bo-pool on the params-pre-filtered pool, warm-started
-from the hand-designed baselines that lie in the space (or the user's seeds), with one-gate edits
-of its best circuits competing (mutants); a run keeps the search it started with; an explicit
-agent gets no pre-filter and no options unless asked."""
+"""The default search, chosen by the suite: bo-pool on the params-pre-filtered pool (a regression:
+the whole pool), warm-started from the hand-designed baselines that lie in the space (or the
+user's seeds), with one-gate edits of its best circuits competing (mutants); a run keeps the
+search it started with; an explicit agent gets no pre-filter and no options unless asked."""
 
 from __future__ import annotations
 
@@ -59,3 +59,38 @@ def test_a_run_started_with_another_agent_resumes_with_it(tmp_path):
         result, config, _ = _run(tmp_path, name, budget=2)
         assert result.evaluated == 2
         assert (config.agent, config.prefilter, config.agent_options) == (agent, prefilter, {})
+
+
+def test_a_task_chooses_the_default_pre_filter_and_regression_searches_the_whole_pool():
+    """The params pre-filter keeps the circuits with the most angles, which over-fit a regression
+    (diabetes, suite_small_data): a task names its default pre-filter, and the plan says so."""
+    from qas.tasks import Classification, Regression, Task
+
+    assert Task.default_prefilter == Classification.default_prefilter == "params"
+    assert Regression.default_prefilter == "none"
+    space = load_space("ansatz-8q")
+    whole = plan(space, budget=100, prefilter="none")
+    assert (whole.agent, whole.prefilter) == ("bo-pool", "none")
+    assert "GP BO over the latents of the whole pool (the task's choice: no pre-filter)" in whole.why
+    assert whole.options == plan(space, budget=100).options  # the same warm start
+
+
+def test_a_regression_search_runs_on_the_whole_pool(tmp_path):
+    """diabetes' first four columns on 3 qubits (a space with shipped embeddings): the default
+    search's resolved config and report name the whole pool; iris (a classification) keeps the
+    pre-filter."""
+    from sklearn.datasets import load_diabetes, load_iris
+
+    from qas.tasks import DataTask
+
+    x, y = load_diabetes(return_X_y=True)
+    result = search(task=DataTask(x[:, :4], y, label="diabetes4", qubits=3), budget=2, seed=0, final=False, workers=1,
+                    train={"epochs": 1}, run_dir=tmp_path / "reg", progress=False)
+    config = read_run_config(tmp_path / "reg" / "config.toml")
+    assert result.evaluated == 2 and (config.agent, config.prefilter) == ("bo-pool", "none")
+    report = (tmp_path / "reg" / "report.md").read_text()
+    assert "whole pool (the task's choice: no pre-filter)" in report and "pre-filter params" not in report
+    x, y = load_iris(return_X_y=True)
+    search(task=DataTask(x, y, label="iris"), budget=1, seed=0, final=False, workers=1,
+           train={"epochs": 1}, run_dir=tmp_path / "cls", progress=False)
+    assert read_run_config(tmp_path / "cls" / "config.toml").prefilter == "params"
