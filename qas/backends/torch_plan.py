@@ -57,8 +57,7 @@ class Program:
     first, or for a single state the positions to gather (:func:`single_state_order`), or
     None if the state is already laid out for the step, or for a block an int ``a``: its wires
     are already the axes ``a, ..., a + k - 1``, where it applies in place (:func:`physical_order`).
-    ``final_dims`` likewise, back to the
-    basis order.
+    ``final_dims`` likewise, back to the basis order.
     """
 
     tables: Tables
@@ -395,7 +394,7 @@ def factor_blocks(items: list[Item], blocks: list[Group],
     shares at most ``JOIN_QUBITS`` wires ``C`` with that one, ``P``: the block's matrix times
     the product of the others is, per row, a ``2**k x 2**|C|`` matrix, and the state is its sum
     of products with ``P``'s ``2**|C|`` slices (the ring's third block: two products over the
-    state where the whole product, its permute and a 16-wide matmul were; 1.04x on the step,
+    state where the whole product, its permute and a 16-wide matmul were; 1.08-1.10x on the step,
     experiments/bench_peers.py --compare-rev). Its entry's slots are ``P``'s first, its dims
     bring ``C`` to ``P``'s first axes and lay out the rest of ``P`` for the blocks after it
     (:func:`_lay_out`).
@@ -452,13 +451,14 @@ def physical_order(items: list[Item], blocks: list[Group], chains: list[Group], 
     k consecutive ones (in place: a batched matmul over the axes before them), so a step needs
     a copy (a permute) only when its wires are not already there; its matrix is built for the
     wires in that physical order. A permute lays out the next blocks' wires too
-    (:func:`_lay_out`): a 10-qubit QNN's ring of five blocks on the whole state permutes twice,
-    not five times (1.05x on its step, experiments/bench_peers.py --compare-rev). With the batch innermost every such copy moves runs of ``rows``
-    amplitudes; with the batch outermost, as before, a permutation that ends on a short run
-    copied amplitude by amplitude (up to 17x slower on a 10-qubit QNN's ring).
-    Returns ``(kind, id, order, dims)`` per item (``dims`` over the ``n`` wire axes and the
-    batch axis last, or a block's first axis in place) and the final permutation back (or None). ``start``: the wire order of
-    the first item's state (the basis order if None).
+    (:func:`_lay_out`): a ring of 4-qubit blocks permutes every third block, not every block
+    (a 10-qubit QNN's step 1.05x, experiments/bench_peers.py --compare-rev). With the batch
+    innermost every such copy moves runs of ``rows`` amplitudes; with the batch outermost, as
+    before, a permutation that ends on a short run copied amplitude by amplitude (up to 17x
+    slower on a 10-qubit QNN's ring). Returns ``(kind, id, order, dims)`` per item (``dims``
+    over the ``n`` wire axes and the batch axis last, or a block's first axis in place) and the
+    final permutation back (or None). ``start``: the wire order of the first item's state (the
+    basis order if None).
     """
     perm = list(range(n)) if start is None else list(start)
     plan: list[tuple[str, int, tuple[int, ...], tuple[int, ...] | int | None]] = []

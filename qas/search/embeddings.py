@@ -39,6 +39,7 @@ DEFAULT_AGENT, DEFAULT_PREFILTER = "bo-pool", "params"
 #: (``seed_circuits``) and one-gate edits of the best circuits so far compete on EI (``mutants``)
 WARM_START: dict[str, Any] = {"mutants": 64}
 _DEFAULT = "GP BO over the latents of the quarter of the pool with the most trainable angles"
+_WHOLE = "GP BO over the latents of the whole pool (the task's choice: no pre-filter)"
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,14 @@ class DefaultSearch:
     why: str
 
 
-def _latent_default(space: Any, why: str, seeds: list[str] | None, prefilter: str = DEFAULT_PREFILTER) -> DefaultSearch:
-    """bo-pool on the pre-filtered pool (``prefilter``, the task's; ``"none"``: the whole pool);
-    warm-started from ``seeds`` (the user's) or else from the baselines that lie in the space, if
-    any (the suite: mutants alone did not help where none does, ``experiments/README.md`` §6)."""
+def _latent_default(space: Any, source: str, seeds: list[str] | None, prefilter: str = DEFAULT_PREFILTER) -> DefaultSearch:
+    """bo-pool on the pre-filtered pool (``prefilter``, the task's; ``"none"``: the whole pool) of
+    the embeddings ``source`` names; warm-started from ``seeds`` (the user's) or else from the
+    baselines that lie in the space, if any (the suite: mutants alone did not help where none
+    does, ``experiments/README.md`` §6)."""
     from search_spaces.ansatze import baselines_in
 
-    if prefilter == "none":
-        why = why.replace(_DEFAULT, "GP BO over the latents of the whole pool (the task's choice: no pre-filter)")
+    why = (_WHOLE if prefilter == "none" else _DEFAULT) + source
     seeds = list(seeds) if seeds else baselines_in(space)
     if not seeds:
         return DefaultSearch(DEFAULT_AGENT, prefilter, {}, why)
@@ -96,9 +97,9 @@ def plan(space: Any, budget: int, embeddings: str | None = None, seeds: list[str
     the task's (:attr:`qas.tasks.Task.default_prefilter`)."""
     found = available(space, embeddings)
     if found is not None:
-        return _latent_default(space, f"{_DEFAULT} of {found}", seeds, prefilter)
+        return _latent_default(space, f" of {found}", seeds, prefilter)
     if budget >= PRETRAIN_MIN_BUDGET:
-        return _latent_default(space, f"{_DEFAULT}, pretrained on first use for {space.cell_space.name} "
+        return _latent_default(space, f", pretrained on first use for {space.cell_space.name} "
                                       f"(cached in {cached_path(space.cell_space).parent})", seeds, prefilter)
     return DefaultSearch("evolution", None, {"seed_circuits": list(seeds)} if seeds else {}, (
         f"regularized evolution: no embeddings for {space.cell_space.name}, and with a budget of "

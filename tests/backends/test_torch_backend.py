@@ -366,16 +366,35 @@ def test_the_first_blocks_of_a_10_qubit_qnn_run_on_factors_of_the_product_state(
     assert sizes == [4, 4, 4] and circ.program.join_wires == 1 and circ.program.factor_slots == ()
     feats = RNG.uniform(-np.pi, np.pi, (3, dag.num_features))
     p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
-    states = circ.state(p0, feats).numpy()
-    for b in range(3):
-        want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(10), dtype=np.complex128)
-        np.testing.assert_allclose(states[b], want, atol=1e-10)
+    _assert_states_are_cirqs(circ, dag, p0, feats, 1e-10)
     grads = []
     for c in (circ, _without_factors(dag)):
         p = torch.tensor(p0, requires_grad=True)
         (c.outputs(p, torch.as_tensor(feats), Readout("z")) * torch.arange(1.0, 31.0, dtype=torch.float64).view(3, 10)).sum().backward()
         grads.append(p.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], atol=1e-11)
+
+
+def _assert_same_outputs_and_gradient(a: TorchCircuit, b: TorchCircuit, p0: np.ndarray, x) -> None:
+    """Two compilations of one circuit: the same ``<Z>`` outputs (1e-12) and gradient of a random
+    weighting of them (1e-11)."""
+    res = []
+    for c in (a, b):
+        p = torch.tensor(p0, requires_grad=True)
+        out = c.outputs(p, x, Readout("z"))
+        (out * torch.as_tensor(np.random.default_rng(1).normal(size=out.shape))).sum().backward()
+        res.append((out.detach().numpy(), p.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
+
+
+def _assert_states_are_cirqs(circ: TorchCircuit, dag: CircuitDAG, p0: np.ndarray, feats: np.ndarray, atol: float) -> None:
+    """``circ``'s states for each row of ``feats`` equal Cirq's final state vector to ``atol``."""
+    states = circ.state(p0, feats).numpy()
+    for b in range(len(feats)):
+        want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(dag.num_qubits),
+                                       dtype=np.complex128)
+        np.testing.assert_allclose(states[b], want, atol=atol)
 
 
 def _without_factors(dag: CircuitDAG) -> TorchCircuit:
@@ -405,14 +424,7 @@ def test_random_circuits_with_factored_blocks_match_the_plan_without_them(space)
         joined += bool(circ.program.join_wires)
         x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (4, dag.num_features)))
         p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
-        res = []
-        for c in (circ, _without_factors(dag)):
-            p = torch.tensor(p0, requires_grad=True)
-            out = c.outputs(p, x, Readout("z"))
-            (out * torch.as_tensor(np.random.default_rng(1).normal(size=out.shape))).sum().backward()
-            res.append((out.detach().numpy(), p.grad.numpy()))
-        np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
-        np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
+        _assert_same_outputs_and_gradient(circ, _without_factors(dag), p0, x)
     assert factored >= 1 and (joined >= 1 or space == "qml-4q-reup")  # 10 qubits: 4 and 2 of 10 join
 
 
@@ -443,10 +455,7 @@ def test_a_ring_of_blocks_runs_in_place_with_a_permute_every_third_block():
     assert len(dims) == 4 and sum(isinstance(d, int) for d in dims) == 3 and sum(isinstance(d, tuple) for d in dims) == 1
     feats = RNG.uniform(-np.pi, np.pi, (2, dag.num_features))
     p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
-    states = circ.state(p0, feats).numpy()
-    for b in range(2):
-        want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(10), dtype=np.complex128)
-        np.testing.assert_allclose(states[b], want, atol=1e-10)
+    _assert_states_are_cirqs(circ, dag, p0, feats, 1e-10)
 
 
 @pytest.mark.parametrize("space", ["qml-10q", "qml-10q-reup-w"])
@@ -461,14 +470,7 @@ def test_random_circuits_with_in_place_blocks_match_the_plan_without_them(space)
         in_place += sum(isinstance(d, int) for *_, d in circ.program.items)
         x = torch.as_tensor(RNG.uniform(-np.pi, np.pi, (4, dag.num_features))) if dag.num_features else None
         p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
-        res = []
-        for c in (circ, _with_blocks_first(dag)):
-            p = torch.tensor(p0, requires_grad=True)
-            out = c.outputs(p, x, Readout("z"))
-            (out * torch.as_tensor(np.random.default_rng(1).normal(size=out.shape))).sum().backward()
-            res.append((out.detach().numpy(), p.grad.numpy()))
-        np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
-        np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-11)
+        _assert_same_outputs_and_gradient(circ, _with_blocks_first(dag), p0, x)
     assert in_place >= 1
 
 
@@ -491,9 +493,5 @@ def test_data_spaces_of_6_to_8_qubits_match_cirq_with_joins_and_in_place_blocks(
             in_place += sum(isinstance(d, int) for *_, d in circ.program.items)
             feats = RNG.uniform(0, np.pi, (2, dag.num_features))
             p0 = RNG.uniform(-np.pi, np.pi, dag.num_params)
-            states = circ.state(p0, feats).numpy()
-            for b in range(2):
-                want = cirq.final_state_vector(to_cirq(dag, p0, feats[b]), qubit_order=cirq.LineQubit.range(q),
-                                               dtype=np.complex128)
-                np.testing.assert_allclose(states[b], want, atol=1e-9)
+            _assert_states_are_cirqs(circ, dag, p0, feats, 1e-9)
     assert joins >= 1 and in_place >= 10
