@@ -56,19 +56,19 @@ def use_results(stem: str) -> None:
 
 STEM = "suite"
 #: method -> qas.search options; "default" is what ``qas search`` does with no --agent (since
-#: this suite chose it: bo-pool on the params-pre-filtered pool, or the whole pool for a small
-#: dataset, warm-started from the baselines that lie in the space, with mutants). "reinforce" and "bo-pool" are the defaults it replaced;
-#: they and the other variants run with ``--methods``.
+#: this suite chose it: bo-pool on the params-pre-filtered pool, or the whole pool for a
+#: regression, warm-started from the baselines that lie in the space, with mutants). "reinforce"
+#: and "bo-pool" are the defaults it replaced; they and the other variants run with ``--methods``.
 SEARCHES: dict[str, dict[str, Any]] = {
     "default": {}, "random": {"agent": "random"}, "evolution": {"agent": "evolution"},
     "reinforce": {"agent": "reinforce"}, "reinforce+params": {"agent": "reinforce", "prefilter": "params"},
     # the default until 2026-12-05: bo-pool on the pre-filtered pool, no mutants, no warm start
     "bo-pool": {"agent": "bo-pool", "prefilter": "params"},
     "bo-pool+mutants": {"agent": "bo-pool", "prefilter": "params", "agent_options": {"mutants": 64}},
-    # the default with the params pre-filter whatever the data: the default until 2026-12-06 on
-    # datasets of fewer than SMALL_DATA_ROWS training rows (suite_small_data)
+    # the default with the params pre-filter whatever the task: the default on a regression until
+    # 2026-12-06 (suite_small_data)
     "default-params": {"prefilter": "params"},
-    # the default on the whole pool: what it does on those datasets since then
+    # the default on the whole pool: what it does on a regression since then
     "default-all": {"prefilter": "none"},
 }
 BASELINES = "default,random,evolution"
