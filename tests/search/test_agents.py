@@ -58,7 +58,8 @@ def test_same_seed_same_search(agent, tmp_path):
     assert keys(tmp_path / "a") == keys(tmp_path / "b")
 
 
-@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce", "reinforce-walk", "reinforce-replay", "bo-pool"])
+@pytest.mark.parametrize("agent", ["random", "evolution", "reinforce", "reinforce-walk", "reinforce-replay",
+                                   "reinforce-kernel", "bo-pool"])
 def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch):
     kw = {"agent_options": {"n_startup": 2}} if agent == "bo-pool" else {}  # resume inside the GP phase
     if agent == "reinforce":  # two policy updates before the split: restore must replay them
@@ -67,6 +68,8 @@ def test_resume_continues_exactly_where_it_stopped(agent, tmp_path, monkeypatch)
         agent, kw = "reinforce", {"agent_options": {"policy": "walk", "batch_size": 2}}
     if agent == "reinforce-replay":  # replayed passes over all draws, from their recorded log-probabilities
         agent, kw = "reinforce", {"agent_options": {"replay": 3, "batch_size": 2}}
+    if agent == "reinforce-kernel":  # logits over random Fourier features, drawn from the seed
+        agent, kw = "reinforce", {"agent_options": {"features": "kernel", "batch_size": 2}}
     search(config(agent, budget=8, **kw), tmp_path / "straight", progress=False)
     search(config(agent, budget=4, **kw), tmp_path / "split", progress=False)
     # the second half must not retrain the first four: count training calls
@@ -211,7 +214,7 @@ def test_a_run_without_a_final_round_has_no_finalists_file(tmp_path):
 
 
 @pytest.mark.parametrize("options", [{"lr": 0.03, "normalize": True}, {"lr": 0.1, "quantile": 0.8, "normalize": True},
-                                     {"lr": 0.03, "replay": 4}])
+                                     {"lr": 0.03, "replay": 4}, {"features": "kernel"}])
 def test_reinforce_pool_policy_learns_where_the_reward_is(options):
     """On a pool whose reward is a linear function of the latents (std 1.1, mean 0 for a random
     pick), the pool policy's picks 100-200 average above 1.2 on every seed: it has learned the
@@ -250,3 +253,7 @@ def test_reinforce_refuses_bad_options():
         AGENTS.get("reinforce")(SearchContext(space=space, index=index), quantile=1.5)
     with pytest.raises(QasError, match="replay must be a number of passes >= 0, with policy = pool; got 2"):
         AGENTS.get("reinforce")(SearchContext(space=space, index=index), policy="walk", replay=2)
+    with pytest.raises(QasError, match="features 'kernel'; choose mlp, or kernel with policy = pool"):
+        AGENTS.get("reinforce")(SearchContext(space=space, index=index), policy="walk", features="kernel")
+    with pytest.raises(QasError, match="lengthscale must be > 0"):
+        AGENTS.get("reinforce")(SearchContext(space=space, index=index), features="kernel", lengthscale=0)
