@@ -15,14 +15,15 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 
 
 def pretrained_path(space: SearchSpace | str) -> Path | None:
-    """The shipped pretrained file for a space, or ``None``: the file named after the space,
-    else one whose figures file records the same space fingerprint (an identical user space,
-    or the cell space of a re-uploading one)."""
-    name = space if isinstance(space, str) else space.name
-    path = PRETRAINED_DIR / f"{name}.pt"
-    if path.is_file() or isinstance(space, str):
+    """The shipped pretrained file for a space, or ``None``. A name finds the file named after
+    it; a space finds the file whose figures record its fingerprint (the built-in space of that
+    name, an identical user space, or the cell space of a re-uploading one), never a file that
+    only shares its name: a user's ``paper-4q.toml`` with other gates is not ``paper-4q``."""
+    if isinstance(space, str):
+        path = PRETRAINED_DIR / f"{space}.pt"
         return path if path.is_file() else None
-    for meta in sorted(PRETRAINED_DIR.glob("*.json")):
+    named = PRETRAINED_DIR / f"{space.name}.json"  # the likely match first, then every other
+    for meta in [named] + sorted(m for m in PRETRAINED_DIR.glob("*.json") if m != named):
         try:
             fingerprint = json.loads(meta.read_text()).get("fingerprint")
         except (OSError, ValueError, AttributeError):

@@ -117,3 +117,25 @@ def test_shipped_files_give_the_latents_they_gave_before(name):
     want = np.asarray(golden["latents"], dtype=np.float32)
     np.testing.assert_array_equal(store.latents, want)
     np.testing.assert_array_equal(store.embed(dags), want)
+
+
+def test_a_user_space_that_only_shares_a_builtin_name_does_not_get_its_encoder(tmp_path):
+    """A user's ``paper-4q.toml`` with other gates is named ``paper-4q`` (its file's stem) but is
+    another space: the default search pretrains for it on first use instead of planning on the
+    built-in's file, which would then refuse to load; an identical copy finds the shipped file."""
+    from qas.search.embeddings import available, plan
+
+    builtin = load_space("paper-4q")
+    other = tmp_path / "paper-4q.toml"
+    other.write_text('num_qubits = 4\ngates = ["RX", "RY", "RZ", "CNOT"]\nmin_gates = 10\nmax_gates = 10\nmax_depth = 5\n')
+    mine = load_space(other)
+    assert mine.name == "paper-4q" and mine.fingerprint != builtin.fingerprint
+    assert pretrained_path(mine) is None and pretrained_path(builtin) == pretrained_path("paper-4q")
+    assert available(mine) is None or available(mine).parent.name == "spaces"  # a first-use cache, never the shipped file
+    if available(mine) is None:
+        assert "pretrained on first use for paper-4q" in plan(mine, 100).why
+    same = tmp_path / "copy" / "paper-4q.toml"
+    same.parent.mkdir()
+    d = builtin.to_dict()
+    same.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in d.items() if k not in ("name", "description") and v is not None))
+    assert pretrained_path(load_space(same)) == pretrained_path("paper-4q")
