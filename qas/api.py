@@ -59,8 +59,8 @@ def metrics_table(record: EvaluationRecord, *, title: str = "") -> Table:
     for name, value in sorted(record.metrics.items()):
         text = f"{value:.4%}" if name.endswith(("accuracy", "score")) and "energy" not in name and 0 <= value <= 1 else f"{value:.6g}"
         table.add_row(name, text)
-    table.add_row("train seconds (torch)", f"{record.train_seconds:.2f}")
-    table.add_row("score seconds (qsim)", f"{record.score_seconds:.2f}")
+    table.add_row("train CPU seconds (torch)", f"{record.train_seconds:.2f}")
+    table.add_row("score CPU seconds (qsim)", f"{record.score_seconds:.2f}")
     table.add_row("cached", "yes" if record.cached else "no")
     return table
 

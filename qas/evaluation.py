@@ -9,7 +9,6 @@ scores the stored parameters without retraining.
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any, Iterable
 
 import numpy as np
@@ -19,7 +18,7 @@ from qas.cache import ResultCache, cache_key
 from qas.core.circuit import CircuitDAG
 from qas.records import EvaluationRecord
 from qas.tasks.base import Batch, Split, Task
-from qas.trainer import Report, TrainConfig, check_compatible, train
+from qas.trainer import Report, TrainConfig, check_compatible, cpu_clock, train
 
 _DEFAULT_SIM: dict[str, Simulator] = {}
 
@@ -93,16 +92,16 @@ def evaluate(
         missing = [s for s in splits if f"{s}_score" not in record.metrics and (s == "val" or task.has_data)]
         if not missing:
             return dataclasses.replace(record, cached=True)
-        t0 = time.perf_counter()
+        t0 = cpu_clock()
         extra = _score_splits(dag, task, record.param_array, missing, simulator)
         if noise is not None:
             extra.update(_noisy_splits(dag, task, record.param_array, missing, noise, noise_inputs))
-        record = record.with_metrics(extra, score_seconds=record.score_seconds + time.perf_counter() - t0)
+        record = record.with_metrics(extra, score_seconds=record.score_seconds + cpu_clock() - t0)
         store(cache, key, record)
         return dataclasses.replace(record, cached=True)
 
     result = train(dag, task, config, report=prune)
-    t0 = time.perf_counter()
+    t0 = cpu_clock()
     metrics = _score_splits(dag, task, result.params, splits, simulator)
     metrics["torch_val_score"] = result.val_score
     metrics["train_steps"] = float(result.steps)
@@ -118,7 +117,7 @@ def evaluate(
         score=metrics["noisy_val_score" if noise is not None else "val_score"],
         metrics=metrics,
         train_seconds=result.seconds,
-        score_seconds=time.perf_counter() - t0,
+        score_seconds=cpu_clock() - t0,
         curve=result.curve,
         pruned=result.pruned,
     )

@@ -108,7 +108,7 @@ def optimize(
 ) -> "optuna.Study":
     """Evaluate new circuits until ``budget`` unique circuits are evaluated (or claimed, by all
     workers), or until the study's evaluations add up to ``seconds`` of training and scoring
-    (each candidate's own seconds in its worker: CPU-seconds of one core; cache hits cost
+    (each candidate's own CPU-seconds in its process, ``qas.trainer.cpu_clock``; cache hits cost
     nothing); returns the study.
 
     ``study`` defaults to an in-memory one with the agent's sampler and no pruner; pass the

@@ -33,3 +33,24 @@ def test_a_search_stops_at_its_cpu_time_and_resumes_with_more(tmp_path):
 def test_cpu_minutes_must_be_positive():
     with pytest.raises(QasError, match="cpu_minutes must be positive"):
         SearchConfig(cpu_minutes=0)
+
+
+def test_a_candidates_cost_is_cpu_time_not_the_wall_time_it_waited(monkeypatch):
+    """The budget counts CPU (``qas.trainer.cpu_clock``): a scoring that waits 0.4 s (a paused or
+    loaded machine) costs its CPU only."""
+    import time
+
+    import qas.evaluation
+    from qas.evaluation import evaluate
+    from qas.tasks import build_task
+    from qas.trainer import TrainConfig
+    from search_spaces import load_space, sample_pool
+
+    real = qas.evaluation._score_splits
+    monkeypatch.setattr(qas.evaluation, "_score_splits", lambda *a, **k: time.sleep(0.4) or real(*a, **k))
+    dag = next(iter(sample_pool(load_space("paper-4q"), 1, seed=0)))
+    t0 = time.perf_counter()
+    record = evaluate(dag, build_task("state-prep"), TrainConfig(steps=200, patience=1000))
+    wall = time.perf_counter() - t0
+    assert record.score_seconds < 0.3 and wall > 0.4 + record.train_seconds
+    assert 0 < record.train_seconds
