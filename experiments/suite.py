@@ -2,8 +2,9 @@
 regularized evolution at equal CPU time, and the hand-designed ansätze, on every kind of task.
 
 For each task and seed, each search method runs ``qas.search(task, agent=A, seed=s,
-cpu_minutes=M, final=False)``: it stops once its candidates' training and scoring add up to
-``M`` CPU-minutes (``--cpu-minutes``; the budget of unique circuits is only a cap). Its returned
+cpu_minutes=M, final=False)``: it stops once its candidates' CPU adds up to ``M`` minutes
+(``--cpu-minutes``: their training and scoring, and since 2026-12-07 the agent's own proposing,
+``qas.search.optimize.trial_seconds``; the budget of unique circuits is only a cap). Its returned
 circuit is then retrained with the task's final training (the final round's configuration,
 seed ``s``) and scored on qsim: test split for data tasks, the energy (or fidelity) for the
 others. The hand-designed ansätze of the task's space (``u3cu3:2``, ``hea:2``; ``hea:2`` alone
@@ -117,7 +118,7 @@ def final_score(task: Any, dag: Any, seed: int) -> tuple[float, float]:
 
 def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import qas
-    from qas.search import open_run
+    from qas.search import open_run, trial_seconds
 
     task_arg, options = TASKS[name]
     task_arg = task_arg() if callable(task_arg) else task_arg
@@ -132,8 +133,7 @@ def run_search(name: str, method: str, seed: int, args: argparse.Namespace) -> t
     trials = ran.trials()
     spent, best, curve = 0.0, -np.inf, []
     for t in trials:  # in the order they finished
-        if not t.user_attrs.get("cached"):
-            spent += float(t.user_attrs.get("train_seconds", 0.0)) + float(t.user_attrs.get("score_seconds", 0.0))
+        spent += trial_seconds(t)
         best = max(best, float(t.value))
         curve.append({"task": name, "method": method, "seed": seed, "trial": t.number, "cpu_seconds": round(spent, 3),
                       "best_search_score": best})
@@ -312,7 +312,7 @@ def plot(task: str, curves: list[dict[str, str]]) -> None:
                if r["method"] == method and r["seed"] == seed]
         ax.step(*zip(*pts), where="post", color=colours.get(method, "k"), alpha=0.7,
                 label=method if seed == "0" else None)
-    ax.set_xlabel("CPU-minutes of training and scoring")
+    ax.set_xlabel("CPU-minutes of training, scoring and proposing")
     ax.set_ylabel("best search-time score")
     ax.set_title(f"{task}: best score found against CPU (one line per seed)", fontsize=9)
     ax.legend(fontsize=8)

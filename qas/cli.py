@@ -197,8 +197,8 @@ def search_cmd(
                                         "(default: bo-pool on the params-pre-filtered pool, warm-started from u3cu3:2 and hea:2 where they "
                                         "lie in the space; evolution for a budget under 50 on a space with no embeddings)."),
     budget: Optional[int] = typer.Option(None, "--budget", "-b", min=1, help="Unique circuits to evaluate."),
-    cpu_minutes: Optional[float] = typer.Option(None, "--cpu-minutes", help="Also stop once the candidates' training "
-                                                "and scoring add up to this many CPU-minutes (all workers together)."),
+    cpu_minutes: Optional[float] = typer.Option(None, "--cpu-minutes", help="Also stop once the candidates' CPU "
+                                                "(training and scoring on all workers, and the agent's proposing) adds up to this many minutes."),
     space: Optional[str] = typer.Option(None, "--space", help="Search space name or TOML file."),
     embeddings: Optional[str] = typer.Option(None, "--embeddings", help="Embedding checkpoint (default: shipped one)."),
     seed: Optional[int] = typer.Option(None, "--seed"),

@@ -11,7 +11,7 @@ from qas.search.embeddings import WARM_START, warm_embeddings
 from qas.search.executors import DaskExecutor, LocalExecutor
 from qas.search.labelling import LABEL_TRAIN, TABLE_TASKS, label_pool
 from qas.search.objectives import TrainingObjective
-from qas.search.optimize import Alone, Candidate, Objective, optimize
+from qas.search.optimize import Alone, Candidate, Objective, optimize, spent_seconds, trial_seconds
 from qas.search.prefilter import Prefilter
 from qas.search.pruning import Pruning, make_pruner
 from qas.search.run import FinalRound, SearchResult, SearchSummary, default_run_dir, search
@@ -65,6 +65,8 @@ __all__ = [
     "predictor_queries",
     "queries_to_success",
     "search",
+    "spent_seconds",
+    "trial_seconds",
     "WARM_START",
     "warm_embeddings",
     "write_table",

@@ -28,7 +28,7 @@ class SearchConfig:
     variant: str | None = None
     agent: str | None = None          # default: reinforce when the space has embeddings, else evolution
     budget: int = 100
-    cpu_minutes: float | None = None  # also stop once the candidates' training and scoring add up to this
+    cpu_minutes: float | None = None  # also stop once the candidates' CPU (training, scoring, proposing) adds up to this
     space: str | None = None          # default: the task's own (qml-4q for 4-qubit classifiers)
     embeddings: str | None = None     # default: the shipped checkpoint for the space
     seed: int = 0

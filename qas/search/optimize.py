@@ -38,6 +38,7 @@ from qas.core.errors import QasError
 from qas.records import EvaluationRecord
 from qas.search.base import Agent, Observation, Proposal, Visited
 from qas.search.pruning import Pruning
+from qas.trainer import cpu_clock
 
 if TYPE_CHECKING:
     import optuna
@@ -107,9 +108,12 @@ def optimize(
     seconds: float | None = None,
 ) -> "optuna.Study":
     """Evaluate new circuits until ``budget`` unique circuits are evaluated (or claimed, by all
-    workers), or until the study's evaluations add up to ``seconds`` of training and scoring
-    (each candidate's own CPU-seconds in its process, ``qas.trainer.cpu_clock``; cache hits cost
-    nothing); returns the study.
+    workers), or until the study's candidates add up to ``seconds`` of CPU; returns the study.
+
+    A candidate's CPU (``qas.trainer.cpu_clock``) is its training and scoring in its process
+    (a cache hit costs nothing) plus ``agent_seconds``: what this process spent proposing it
+    (the agent's model, Optuna's ask) and recording the candidates before it, so an agent that
+    thinks hard pays for it from the same budget as the trainings.
 
     ``study`` defaults to an in-memory one with the agent's sampler and no pruner; pass the
     run's study to record the trials in it (its pruner, if any, makes the search multi-fidelity). ``visited`` holds what the study already evaluated (a resumed
@@ -123,6 +127,7 @@ def optimize(
     visited = visited if visited is not None else Visited()
     coordinator = coordinator or Alone()
     attrs = dict(trial_attrs or {})
+    carry = 0.0  # CPU spent recording the last batch: charged to the next candidate
     while True:
         for dag, score in coordinator.others(study, visited):
             _mark(agent, visited, dag, score)
@@ -132,9 +137,12 @@ def optimize(
             return study
         batch: list[Candidate] = []
         for _ in range(min(objective.batch_size, room)):
+            t0 = cpu_clock()
             c = ask(study, agent, visited, coordinator, budget, attrs)
             if c is None:
                 break
+            c.trial.set_user_attr("agent_seconds", cpu_clock() - t0 + carry)
+            carry = 0.0
             batch.append(c)
         if not batch:
             return study
@@ -146,19 +154,27 @@ def optimize(
                 study.tell(c.trial, state=optuna.trial.TrialState.FAIL)
             coordinator.release(c.trial.number for c in batch)
             raise
+        t0 = cpu_clock()
         for c, record in zip(batch, records):
             frozen = tell(study, agent, visited, c, record)
             for callback in callbacks:
                 callback(study, frozen, record)
+        carry = cpu_clock() - t0
 
 
 def spent_seconds(study: "optuna.Study") -> float:
-    """The training and scoring seconds of the study's finished trials (cache hits: none)."""
+    """The CPU seconds of the study's finished trials: :func:`trial_seconds` of each."""
     import optuna
 
-    return sum(0.0 if t.user_attrs.get("cached") else
-               float(t.user_attrs.get("train_seconds", 0.0)) + float(t.user_attrs.get("score_seconds", 0.0))
-               for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    return sum(trial_seconds(t) for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+
+def trial_seconds(trial: "optuna.trial.FrozenTrial") -> float:
+    """One candidate's CPU seconds: its training and scoring (none for a cache hit) and the
+    agent's seconds proposing it (none in runs from before they were recorded)."""
+    attrs = trial.user_attrs
+    work = 0.0 if attrs.get("cached") else float(attrs.get("train_seconds", 0.0)) + float(attrs.get("score_seconds", 0.0))
+    return work + float(attrs.get("agent_seconds", 0.0))
 
 
 def ask(study: "optuna.Study", agent: Agent, visited: Visited, coordinator: Alone, budget: int,

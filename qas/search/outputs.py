@@ -232,11 +232,12 @@ def write_report(run_dir: Path, *, config: Any, final: EvaluationRecord | None, 
     lines = [f"# qas search: {title}", ""]
     lines += [
         f"- agent **{config.agent}**, space **{config.space}**, budget {config.budget} unique circuits"
-        + (f" or {config.cpu_minutes:g} CPU-minutes of training and scoring, whichever came first"
+        + (f" or {config.cpu_minutes:g} CPU-minutes of training, scoring and proposing, whichever came first"
            if config.cpu_minutes is not None else "") + f", seed {config.seed}"
         + (f" (the default: {stats['agent_note']})" if stats.get("agent_note") else ""),
         f"- evaluated {stats['evaluated']} circuits in {stats['wall_seconds']:.0f} s "
-        f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim); "
+        f"({stats['train_seconds']:.0f} s training on torch, {stats['score_seconds']:.0f} s scoring on qsim, "
+        f"{stats.get('agent_seconds', 0.0):.0f} s proposing; CPU); "
         f"{stats['cache_hits']} cache hits",
         *([f"- multi-fidelity: {stats['pruned']} of {stats['evaluated']} candidates stopped early by the pruner, "
            f"{stats['pruned_seconds_saved']:.0f} CPU-s of training saved (estimated from each one's cost per step); "

@@ -254,6 +254,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         "wall_seconds": _span(trials, wall_seconds),
         "train_seconds": sum(t.user_attrs.get("train_seconds", 0.0) for t in trials),
         "score_seconds": sum(t.user_attrs.get("score_seconds", 0.0) for t in trials),
+        "agent_seconds": sum(t.user_attrs.get("agent_seconds", 0.0) for t in trials),
         "cache_hits": state.cache_hits,
         "agent_note": state.agent_note,
         "prefilter_note": state.prefilter_note,
@@ -267,7 +268,7 @@ def finalize(state: SearchState, *, wall_seconds: float, console: Console | None
         final_record, finalists, chosen_label, baselines, final_task = fr.record, fr.finalists, fr.label, fr.baselines, fr.task
         best_trial = fr.trial if fr.trial is not None else best_trial
         write_best(state.run_dir, final_record, fr.task, state.device)
-        search_cpu = stats["train_seconds"] + stats["score_seconds"]
+        search_cpu = stats["train_seconds"] + stats["score_seconds"] + stats["agent_seconds"]
         cost = {"evaluations": len(trials), "search_cpu_hours": round(search_cpu / 3600, 4),
                 "final_round_cpu_hours": round(fr.cpu_seconds / 3600, 4)}
         write_finalists(state.run_dir, finalists, final_record.train_config, fr.task.score_name, cost)
