@@ -4,7 +4,7 @@ regularized evolution at equal CPU time, and the hand-designed ansätze, on ever
 For each task and seed, each search method runs ``qas.search(task, agent=A, seed=s,
 cpu_minutes=M, final=False)``: it stops once its candidates' CPU adds up to ``M`` minutes
 (``--cpu-minutes``: their training and scoring, and since 2026-12-07 the agent's own proposing,
-``qas.search.optimize.trial_seconds``; the budget of unique circuits is only a cap). Its returned
+``qas.search.trial_seconds``; the budget of unique circuits is only a cap). Its returned
 circuit is then retrained with the task's final training (the final round's configuration,
 seed ``s``) and scored on qsim: test split for data tasks, the energy (or fidelity) for the
 others. The hand-designed ansätze of the task's space (``u3cu3:2``, ``hea:2``; ``hea:2`` alone
